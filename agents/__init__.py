@@ -1,0 +1,6 @@
+"""Zones, agents, schedules and unavailability."""
+
+
+def includeme(config):
+    config.include("agents.resources")
+    config.include("agents.views")

@@ -1,0 +1,80 @@
+"""/clients/{client}/zones/{zone}/ and /clients/{client}/agents/{agent}/ (spec §4)."""
+from pyramid.authorization import Allow
+from sqlalchemy import select
+
+from agents.models import Agent, Zone
+from campaigns.resources import ClientFolder
+from portal import permissions as P
+from portal.resources import Resource
+
+
+class ZoneContainer(Resource):
+    def __getitem__(self, slug):
+        zone = self.dbsession.execute(
+            select(Zone).where(Zone.client_id == self.__parent__.client.id, Zone.slug == slug)
+        ).scalar_one_or_none()
+        if zone is None:
+            raise KeyError(slug)
+        return ZoneFolder(self.request, slug, self, zone)
+
+
+class ZoneFolder(Resource):
+    """The "sottocartella di zona": open to the zone's managers as well."""
+
+    def __init__(self, request, name, parent, zone):
+        super().__init__(request, name, parent)
+        self.zone = zone
+
+    @property
+    def __acl__(self):
+        return [(Allow, f"zone:{self.zone.id}", P.ZONE_MANAGER)]
+
+    @property
+    def appointment_scope(self):
+        return {"zone_id": self.zone.id}
+
+
+class AgentContainer(Resource):
+    def __getitem__(self, slug):
+        agent = self.dbsession.execute(
+            select(Agent).where(Agent.client_id == self.__parent__.client.id, Agent.slug == slug)
+        ).scalar_one_or_none()
+        if agent is None:
+            raise KeyError(slug)
+        return AgentFolder(self.request, slug, self, agent)
+
+
+class AgentFolder(Resource):
+    """The "sottocartella agente": the agent and the managers of his/her zones."""
+
+    def __init__(self, request, name, parent, agent):
+        super().__init__(request, name, parent)
+        self.agent = agent
+
+    @property
+    def __acl__(self):
+        acl = [(Allow, f"agent:{self.agent.id}", P.AGENT)]
+        acl += [(Allow, f"zone:{zone.id}", P.ZONE_MANAGER) for zone in self.agent.zones]
+        return acl
+
+    @property
+    def appointment_scope(self):
+        return {"agent_id": self.agent.id}
+
+
+def includeme(config):
+    config.add_resource_child(ClientFolder, "zones", ZoneContainer)
+    config.add_resource_child(ClientFolder, "agents", AgentContainer)
+    _register_users(config)
+
+
+class UserContainer(Resource):
+    """/users: account managers create their clients' users; admins create anyone."""
+
+    __acl__ = [(Allow, "role:account_manager", P.CREATE_USER)]
+
+
+def _register_users(config):
+    from portal.resources import Root
+
+    config.add_resource_child(Root, "users", UserContainer)

@@ -1,0 +1,42 @@
+"""JSON shapes of zones, agents and users (spec §9.1)."""
+
+
+def zone_json(zone, counts=None):
+    data = {
+        "slug": zone.slug,
+        "name": zone.name,
+        "provinces": list(zone.provinces or []),
+        "postal_codes": list(zone.postal_codes or []),
+    }
+    if counts is not None:
+        data.update(counts)
+    return data
+
+
+def agent_json(agent, counts=None):
+    data = {
+        "slug": agent.slug,
+        "name": agent.name,
+        "email": agent.email,
+        "phone": agent.phone,
+        "active": agent.active,
+        "zones": [zone.slug for zone in agent.zones],
+        "schedule": [
+            {"weekday": i.weekday, "start": i.start_time.strftime("%H:%M"), "end": i.end_time.strftime("%H:%M")}
+            for i in agent.schedule
+        ],
+    }
+    if counts is not None:
+        data.update(counts)
+    return data
+
+
+def user_json(user, client=None, agent=None):
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "client": client.slug if client is not None else None,
+        "zones": [zone.slug for zone in user.zones] if user.role == "zone_manager" else [],
+        "agent": agent.slug if agent is not None else None,
+    }

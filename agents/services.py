@@ -1,0 +1,112 @@
+"""Zones, agents and the people who log in to the client's folders."""
+from sqlalchemy import func, select
+
+from agents.models import Agent, ScheduleInterval, Zone
+from campaigns.models import Client
+from campaigns.services import refuse_duplicate
+from portal.errors import RuleViolation
+from portal.i18n import _
+from portal.models import CLIENT_ROLES, User
+from portal.security import hash_password
+
+
+def create_zone(dbsession, client, *, slug, name, provinces=(), postal_codes=()):
+    refuse_duplicate(dbsession, select(Zone.id).where(Zone.client_id == client.id, Zone.slug == slug), "slug")
+    zone = Zone(client_id=client.id, slug=slug, name=name, provinces=list(provinces), postal_codes=list(postal_codes))
+    dbsession.add(zone)
+    dbsession.flush()
+    return zone
+
+
+def create_agent(dbsession, client, *, slug, name, email="", phone="", zones=(), schedule=()):
+    """An agent with his/her zones (slugs of the client's zones) and weekly schedule."""
+    refuse_duplicate(dbsession, select(Agent.id).where(Agent.client_id == client.id, Agent.slug == slug), "slug")
+    agent = Agent(client_id=client.id, slug=slug, name=name, email=email, phone=phone, active=True)
+    agent.zones = zones_by_slug(dbsession, client, zones, field="zones")
+    for interval in schedule:
+        if interval["end"] <= interval["start"]:
+            raise RuleViolation(
+                "validation_error",
+                _("schedule_end_before_start", default="A schedule interval must end after it starts."),
+                "schedule",
+            )
+        agent.schedule.append(
+            ScheduleInterval(weekday=interval["weekday"], start_time=interval["start"], end_time=interval["end"])
+        )
+    dbsession.add(agent)
+    dbsession.flush()
+    return agent
+
+
+def zones_by_slug(dbsession, client, slugs, field):
+    slugs = list(dict.fromkeys(slugs))
+    if not slugs:
+        return []
+    zones = dbsession.execute(select(Zone).where(Zone.client_id == client.id, Zone.slug.in_(slugs))).scalars().all()
+    missing = set(slugs) - {zone.slug for zone in zones}
+    if missing:
+        raise RuleViolation(
+            "validation_error",
+            _("unknown_zone", default="Unknown zone: ${zones}.", mapping={"zones": ", ".join(sorted(missing))}),
+            field,
+        )
+    return sorted(zones, key=lambda zone: slugs.index(zone.slug))
+
+
+def create_user(dbsession, *, email, password, role, name="", client=None, zones=(), agent=None):
+    """A login. Client-side roles belong to a client; zone managers and agents also to their folders."""
+    email = email.strip().lower()
+    if dbsession.execute(select(User.id).where(func.lower(User.email) == email)).first():
+        raise RuleViolation("conflict", _("email_in_use", default="This e-mail is already in use."), "email")
+    check_user_shape(role, client, zones, agent)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        client_id=client.id if client is not None else None,
+        agent_id=agent.id if agent is not None else None,
+        active=True,
+        credentials_version=1,
+    )
+    if role == "zone_manager":
+        user.zones = list(zones)
+    dbsession.add(user)
+    dbsession.flush()
+    return user
+
+
+def check_user_shape(role, client, zones, agent):
+    """Client-side roles belong to a client; zone managers to zones; agents to an agent."""
+    if role in CLIENT_ROLES and client is None:
+        raise RuleViolation(
+            "validation_error", _("client_required", default="This role belongs to a client."), "client"
+        )
+    if role not in CLIENT_ROLES and (client is not None or zones or agent is not None):
+        raise RuleViolation(
+            "validation_error",
+            _("staff_without_client", default="Call-center staff do not belong to a client."),
+            "client",
+        )
+    if role == "zone_manager" and not zones:
+        raise RuleViolation(
+            "validation_error", _("zones_required", default="A zone manager needs at least one zone."), "zones"
+        )
+    if role == "agent" and agent is None:
+        raise RuleViolation("validation_error", _("agent_required", default="Name the agent."), "agent")
+
+
+def client_by_slug(dbsession, slug, field="client"):
+    client = dbsession.execute(select(Client).where(Client.slug == slug)).scalar_one_or_none()
+    if client is None:
+        raise RuleViolation("validation_error", _("unknown_client", default="Unknown client."), field)
+    return client
+
+
+def agent_by_slug(dbsession, client, slug, field="agent"):
+    agent = dbsession.execute(
+        select(Agent).where(Agent.client_id == client.id, Agent.slug == slug)
+    ).scalar_one_or_none()
+    if agent is None:
+        raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), field)
+    return agent

@@ -1,0 +1,6 @@
+"""Appointments, booking and the operators' workspace."""
+
+
+def includeme(config):
+    config.include("callcenter.resources")
+    config.include("callcenter.views")

@@ -1,0 +1,123 @@
+"""A lived-in demo client with the source's own figures: 200 purchased, 189 taken, 21 to confirm."""
+import random
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from agents.services import create_agent, create_user, create_zone
+from callcenter.models import Appointment
+from callcenter.rules import appointment_span
+from campaigns.models import Client
+from campaigns.services import add_step, change_counters, confirm_step, create_campaign, create_client
+
+DEMO_PASSWORD = "demo-password"
+DEMO_LOGINS = (
+    ("admin@demo.example", "admin"),
+    ("manager@demo.example", "account_manager"),
+    ("operatore@demo.example", "operator"),
+    ("cliente@demo.example", "client"),
+    ("zona.milano@demo.example", "zone_manager"),
+    ("agente.rossi@demo.example", "agent"),
+)
+ZONES = (
+    ("milano", "Milano", ["MI", "MB"], ["20121", "20122", "20900"]),
+    ("torino", "Torino", ["TO"], ["10121", "10122"]),
+    ("bologna", "Bologna", ["BO"], ["40121", "40122"]),
+)
+AGENTS = (
+    ("rossi", "Mario Rossi", "milano"),
+    ("bianchi", "Laura Bianchi", "milano"),
+    ("verdi", "Paolo Verdi", "torino"),
+    ("russo", "Giulia Russo", "torino"),
+    ("ferrari", "Luca Ferrari", "bologna"),
+    ("esposito", "Anna Esposito", "bologna"),
+)
+PROSPECTS = ("Bar Centrale", "Ferramenta Galli", "Studio Conti", "Panificio Moretti", "Hotel Lago",
+             "Ottica Marino", "Farmacia Greco", "Autofficina Bruno", "Pizzeria Napoli", "Fioreria Costa")
+START_HOURS = (9, 11, 14, 16)
+
+
+def load_demo_data(dbsession, *, now):
+    """Create the demo client once; returns False when it is already there."""
+    if dbsession.execute(select(Client.id).where(Client.slug == "demo")).first():
+        return False
+    users = {}
+    users["admin"] = create_user(dbsession, email="admin@demo.example", password=DEMO_PASSWORD, role="admin",
+                                 name="Amministratore")
+    users["account_manager"] = create_user(dbsession, email="manager@demo.example", password=DEMO_PASSWORD,
+                                           role="account_manager", name="Chiara Account")
+    users["operator"] = create_user(dbsession, email="operatore@demo.example", password=DEMO_PASSWORD,
+                                    role="operator", name="Marco Operatore")
+    client = create_client(dbsession, slug="demo", name="Demo Serramenti S.p.A.",
+                           account_manager=users["account_manager"])
+    zones = {slug: create_zone(dbsession, client, slug=slug, name=name, provinces=provinces, postal_codes=codes)
+             for slug, name, provinces, codes in ZONES}
+    week = [{"weekday": day, "start": time(9), "end": time(13)} for day in range(5)]
+    week += [{"weekday": day, "start": time(14), "end": time(18)} for day in range(5)]
+    agents = [create_agent(dbsession, client, slug=slug, name=name, email=f"{slug}@demo.example",
+                           zones=[zone], schedule=week) for slug, name, zone in AGENTS]
+    create_user(dbsession, email="cliente@demo.example", password=DEMO_PASSWORD, role="client",
+                name="Ufficio commerciale", client=client)
+    create_user(dbsession, email="zona.milano@demo.example", password=DEMO_PASSWORD, role="zone_manager",
+                name="Responsabile Milano", client=client, zones=[zones["milano"]])
+    create_user(dbsession, email="agente.rossi@demo.example", password=DEMO_PASSWORD, role="agent",
+                name="Mario Rossi", client=client, agent=agents[0])
+
+    campaign = create_campaign(dbsession, client, slug="serramenti-2026", name="Serramenti 2026")
+    today = now.astimezone(ZoneInfo(client.timezone)).date()
+    first = add_step(dbsession, campaign, quantity=150, valid_from=today - timedelta(days=180),
+                     valid_to=today - timedelta(days=30), description="Contratto iniziale",
+                     created_by=users["account_manager"])
+    renewal = add_step(dbsession, campaign, quantity=50, valid_from=today - timedelta(days=30),
+                       valid_to=today + timedelta(days=60), description="Rinnovo",
+                       created_by=users["account_manager"])
+    confirm_step(dbsession, first, now=now)
+    confirm_step(dbsession, renewal, now=now)
+    _book_history(dbsession, client, campaign, agents, users["operator"], today, now)
+    return True
+
+
+def _book_history(dbsession, client, campaign, agents, operator, today, now):
+    """168 confirmed (past and next days), 21 to confirm (coming days), 4 cancelled."""
+    rng = random.Random(2026)
+    past = _slots(agents, today - timedelta(days=150), today - timedelta(days=1), client.timezone)
+    future = _slots(agents, today + timedelta(days=2), today + timedelta(days=30), client.timezone)
+    rng.shuffle(past)
+    rng.shuffle(future)
+    plan = [("confirmed", slot) for slot in past[:160]]
+    plan += [("cancelled", slot) for slot in past[160:164]]
+    plan += [("confirmed", slot) for slot in future[:8]]
+    plan += [("to_confirm", slot) for slot in future[8:29]]
+    plan.sort(key=lambda item: item[1][1])
+    for number, (state, (agent, start)) in enumerate(plan, start=1):
+        start, end, busy_until = appointment_span(start, campaign.appointment_minutes, campaign.buffer_minutes)
+        zone = agent.zones[0]
+        dbsession.add(Appointment(
+            client_id=client.id, number=number, campaign_id=campaign.id, agent_id=agent.id, zone_id=zone.id,
+            start_at=start, end_at=end, busy_until=busy_until, state=state,
+            prospect_name=f"{rng.choice(PROSPECTS)} {number}",
+            prospect_phone=f"+39 02 {rng.randint(1000000, 9999999)}",
+            prospect_postal_code=rng.choice(zone.postal_codes),
+            notes="", fields={}, booked_by_id=operator.id,
+            created_at=min(start - timedelta(days=3), now),
+        ))
+    client.last_appointment_number = len(plan)
+    confirmed = sum(1 for state, _ in plan if state == "confirmed")
+    to_confirm = sum(1 for state, _ in plan if state == "to_confirm")
+    cancelled = sum(1 for state, _ in plan if state == "cancelled")
+    change_counters(dbsession, campaign.id, taken=confirmed + to_confirm, to_confirm=to_confirm, cancelled=cancelled)
+    dbsession.flush()
+
+
+def _slots(agents, first_day, last_day, tz):
+    """Working-day slots (agent, aware start) that never overlap for one agent."""
+    slots = []
+    day = first_day
+    while day <= last_day:
+        if day.weekday() < 5:
+            for agent in agents:
+                for hour in START_HOURS:
+                    slots.append((agent, datetime.combine(day, time(hour), ZoneInfo(tz))))
+        day += timedelta(days=1)
+    return slots

@@ -1,0 +1,99 @@
+"""portal-manage <ini> create-user | create-token | demo-data | migrate (spec §11)."""
+import argparse
+import getpass
+import sys
+
+from pyramid.paster import bootstrap, setup_logging
+from sqlalchemy import func, select
+
+from agents.services import agent_by_slug, client_by_slug, create_user, zones_by_slug
+from callcenter.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+from portal.errors import RuleViolation
+from portal.models import ROLES, ApiToken, User
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="portal-manage", description=__doc__)
+    parser.add_argument("config_uri", help="the ini file, e.g. development.ini")
+    commands = parser.add_subparsers(dest="command", required=True)
+    user = commands.add_parser("create-user", help="create a login")
+    user.add_argument("email")
+    user.add_argument("--role", required=True, choices=ROLES)
+    user.add_argument("--client", help="client slug (client, zone_manager, agent)")
+    user.add_argument("--zone", action="append", default=[], help="zone slug of a zone manager (repeatable)")
+    user.add_argument("--agent", help="agent slug of an agent's login")
+    user.add_argument("--name", default="")
+    user.add_argument("--password", help="asked for when not given")
+    token = commands.add_parser("create-token", help="print a new API token for a user")
+    token.add_argument("email")
+    token.add_argument("--label", default="cli")
+    commands.add_parser("demo-data", help="load the demo client once and print its logins")
+    commands.add_parser("migrate", help="bring the database schema to the latest revision")
+    args = parser.parse_args(argv)
+    setup_logging(args.config_uri)
+    if args.command == "migrate":
+        return migrate(args.config_uri)
+    with bootstrap(args.config_uri) as env:
+        request = env["request"]
+        try:
+            with request.tm:
+                return COMMANDS[args.command](request, args)
+        except RuleViolation as violation:
+            field = f" ({violation.field})" if violation.field else ""
+            print(f"error: {violation.code}{field}: {request.localizer.translate(violation.message)}", file=sys.stderr)
+            return 2
+
+
+def create_user_command(request, args):
+    dbsession = request.dbsession
+    client = agent = None
+    zones = []
+    if args.client:
+        client = client_by_slug(dbsession, args.client)
+        zones = zones_by_slug(dbsession, client, args.zone, field="zone")
+        agent = agent_by_slug(dbsession, client, args.agent) if args.agent else None
+    password = args.password or getpass.getpass("Password: ")
+    user = create_user(dbsession, email=args.email, password=password, role=args.role, name=args.name,
+                       client=client, zones=zones, agent=agent)
+    print(f"created {user.email} ({user.role})")
+    return 0
+
+
+def create_token_command(request, args):
+    user = request.dbsession.execute(
+        select(User).where(func.lower(User.email) == args.email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        print(f"error: no user {args.email}", file=sys.stderr)
+        return 2
+    token, secret = ApiToken.issue(user, label=args.label)
+    request.dbsession.add(token)
+    print(secret)
+    return 0
+
+
+def demo_data_command(request, args):
+    created = load_demo_data(request.dbsession, now=request.now)
+    print("Demo data loaded." if created else "Demo data already present.")
+    print(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for email, role in DEMO_LOGINS:
+        print(f"  {role:<16} {email}")
+    return 0
+
+
+def migrate(config_uri):
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(config_uri.split("#")[0]), "head")
+    return 0
+
+
+COMMANDS = {
+    "create-user": create_user_command,
+    "create-token": create_token_command,
+    "demo-data": demo_data_command,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

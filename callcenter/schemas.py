@@ -1,0 +1,113 @@
+"""Booking and listing appointments: API bodies, query strings and the booking form."""
+import colander
+import deform
+
+from callcenter.models import APPOINTMENT_STATES
+from portal.i18n import _
+from portal.schemas import CSRFSchema
+from portal.schemas_api import AwareDateTime, slug_node
+
+PHONE = r"^\+?[0-9][0-9 ./-]{5,30}$"
+POSTAL_CODE = r"^[A-Za-z0-9][A-Za-z0-9 -]{2,9}$"
+
+
+def prospect_name_node(**kw):
+    return colander.SchemaNode(colander.String(), validator=colander.Length(min=2, max=200), **kw)
+
+
+def phone_node(**kw):
+    return colander.SchemaNode(
+        colander.String(), validator=colander.Regex(PHONE, _("bad_phone", default="Not a phone number.")), **kw
+    )
+
+
+def postal_code_node(**kw):
+    return colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(POSTAL_CODE, _("bad_postal_code", default="Not a postal code.")),
+        **kw,
+    )
+
+
+class Prospect(colander.MappingSchema):
+    name = prospect_name_node()
+    phone = phone_node()
+    postal_code = postal_code_node()
+
+
+class CampaignFields(colander.MappingSchema):
+    """Campaign-specific prospect fields (rule 14) come with the booking engine; none yet."""
+
+
+class BookingCreate(colander.MappingSchema):
+    agent = slug_node()
+    start = colander.SchemaNode(AwareDateTime())
+    prospect = Prospect()
+    notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=4000), missing="")
+    fields = CampaignFields(missing={})
+
+
+class Flag(colander.String):
+    def deserialize(self, node, cstruct):
+        value = super().deserialize(node, cstruct)
+        if value in (colander.null, ""):
+            return False
+        if value not in ("0", "1", "true", "false"):
+            raise colander.Invalid(node, _("bad_flag", default="Use 1 or 0."))
+        return value in ("1", "true")
+
+
+def _ordered_dates(node, value):
+    if value["from"] and value["to"] and value["to"] < value["from"]:
+        raise colander.Invalid(node["to"], _("dates_reversed", default="The end date is before the start date."))
+
+
+class AppointmentQuery(colander.MappingSchema):
+    """The filters of "Tutti gli appuntamenti" (spec §4), as query-string parameters."""
+
+    upcoming = colander.SchemaNode(Flag(), missing=False)
+    state = colander.SchemaNode(colander.String(), validator=colander.OneOf(APPOINTMENT_STATES), missing=None)
+    # "from" is a Python keyword, hence the explicit names.
+    date_from = colander.SchemaNode(colander.Date(), name="from", missing=None)
+    date_to = colander.SchemaNode(colander.Date(), name="to", missing=None)
+    agent = colander.SchemaNode(colander.String(), missing=None)
+    zone = colander.SchemaNode(colander.String(), missing=None)
+    campaign = colander.SchemaNode(colander.String(), missing=None)
+    q = colander.SchemaNode(colander.String(), validator=colander.Length(max=100), missing=None)
+    page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 100_000), missing=1)
+    per_page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 200), missing=50)
+
+    def validator(self, node, value):
+        _ordered_dates(node, value)
+
+
+@colander.deferred
+def deferred_agent_widget(node, kw):
+    return deform.widget.SelectWidget(values=[("", "—")] + [(agent.slug, agent.name) for agent in kw["agents"]])
+
+
+@colander.deferred
+def deferred_agent_validator(node, kw):
+    return colander.OneOf([agent.slug for agent in kw["agents"]])
+
+
+class BookingForm(CSRFSchema):
+    agent = colander.SchemaNode(
+        colander.String(), title=_("Agent"), widget=deferred_agent_widget, validator=deferred_agent_validator
+    )
+    start = colander.SchemaNode(
+        colander.String(),
+        title=_("Start"),
+        description=_("start_help", default="Date and time in the client's time zone."),
+        widget=deform.widget.TextInputWidget(attributes={"type": "datetime-local"}),
+    )
+    prospect_name = prospect_name_node(title=_("Prospect name"))
+    prospect_phone = phone_node(title=_("Phone"))
+    prospect_postal_code = postal_code_node(title=_("Postal code"))
+    notes = colander.SchemaNode(
+        colander.String(),
+        title=_("Notes"),
+        missing="",
+        validator=colander.Length(max=4000),
+        widget=deform.widget.TextAreaWidget(rows=3),
+    )

@@ -1,0 +1,257 @@
+"""Folder pages, the operators' workspace, booking (browser and API)."""
+from datetime import datetime
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from agents.models import Agent
+from agents.resources import AgentFolder, ZoneFolder
+from agents.serialize import agent_json, zone_json
+from callcenter import schemas, services
+from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments
+from callcenter.rules import local_to_utc
+from callcenter.serialize import appointment_json, page_json
+from campaigns.models import Client
+from campaigns.resources import CampaignFolder, ClientFolder
+from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
+from portal import permissions as P
+from portal.api import api_view, deserialize, parse
+from portal.errors import RuleViolation
+from portal.forms import make_form, set_field_error, validate
+from portal.i18n import _
+
+
+def counts_of(request, folder):
+    """The Info and Appointments boxes of a folder (spec §9.1)."""
+    if isinstance(folder, ClientFolder):
+        return client_counts(request.dbsession, folder.client.id)
+    if isinstance(folder, CampaignFolder):
+        return campaign_counts(folder.campaign)
+    return services.folder_counts(request.dbsession, folder.appointment_scope)
+
+
+def client_of(folder):
+    while not isinstance(folder, ClientFolder):
+        folder = folder.__parent__
+    return folder
+
+
+# --- Folder homes (client, campaign, zone, agent) ---------------------------------------------
+
+
+@view_config(context=ClientFolder, permission=P.VIEW, renderer="callcenter:templates/folder.jinja2")
+@view_config(context=CampaignFolder, permission=P.VIEW, renderer="callcenter:templates/folder.jinja2")
+@view_config(context=ZoneFolder, permission=P.VIEW, renderer="callcenter:templates/folder.jinja2")
+@view_config(context=AgentFolder, permission=P.VIEW, renderer="callcenter:templates/folder.jinja2")
+def folder_home(context, request):
+    client_folder = client_of(context)
+    return {
+        "folder": context,
+        "client": client_folder.client,
+        "counts": counts_of(request, context),
+        "upcoming": services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
+    }
+
+
+@api_view(context=ZoneFolder, request_method="GET", permission=P.VIEW)
+def zone_get(context, request):
+    return zone_json(context.zone, counts_of(request, context))
+
+
+@api_view(context=AgentFolder, request_method="GET", permission=P.VIEW)
+def agent_get(context, request):
+    return agent_json(context.agent, counts_of(request, context))
+
+
+# --- "Tutti gli appuntamenti" ------------------------------------------------------------------
+
+
+def folder_of_list(context):
+    return context.__parent__ if isinstance(context, AppointmentContainer) else context
+
+
+def query_page(context, request):
+    params = deserialize(schemas.AppointmentQuery(), dict(request.GET))
+    filters = services.AppointmentFilters(
+        upcoming=params["upcoming"],
+        state=params["state"],
+        date_from=params["from"],
+        date_to=params["to"],
+        agent=params["agent"],
+        zone=params["zone"],
+        campaign=params["campaign"],
+        text=params["q"],
+    )
+    folder = folder_of_list(context)
+    page = services.list_appointments(
+        request.dbsession,
+        folder.appointment_scope,
+        filters,
+        now=request.now,
+        tz=client_of(folder).client.timezone,
+        page=params["page"],
+        per_page=params["per_page"],
+    )
+    return params, page
+
+
+@api_view(context=AppointmentContainer, request_method="GET", permission=P.VIEW)
+@api_view(context=ZoneFolder, name="appointments", request_method="GET", permission=P.VIEW)
+@api_view(context=AgentFolder, name="appointments", request_method="GET", permission=P.VIEW)
+@api_view(context=CampaignAppointments, request_method="GET", permission=P.VIEW)
+def appointments_list_api(context, request):
+    params, page = query_page(context, request)
+    return page_json(page)
+
+
+@view_config(context=AppointmentContainer, permission=P.VIEW, renderer="callcenter:templates/appointments.jinja2")
+@view_config(context=ZoneFolder, name="appointments", permission=P.VIEW,
+             renderer="callcenter:templates/appointments.jinja2")
+@view_config(context=AgentFolder, name="appointments", permission=P.VIEW,
+             renderer="callcenter:templates/appointments.jinja2")
+def appointments_list_page(context, request):
+    folder = folder_of_list(context)
+    params, page = query_page(context, request)
+    query = {key: value for key, value in request.GET.items() if key != "page"}
+    return {"folder": folder, "client": client_of(folder).client, "page": page, "params": params, "query": query}
+
+
+@view_config(context=AppointmentResource, permission=P.VIEW, renderer="callcenter:templates/appointment.jinja2")
+def appointment_page(context, request):
+    return {"appointment": context.appointment, "client": context.appointment.client}
+
+
+@api_view(context=AppointmentResource, request_method="GET", permission=P.VIEW)
+def appointment_get(context, request):
+    return appointment_json(context.appointment)
+
+
+# --- Booking -----------------------------------------------------------------------------------
+
+
+@api_view(context=CampaignAppointments, request_method="POST", permission=P.BOOK)
+def appointment_create(context, request):
+    data = parse(request, schemas.BookingCreate())
+    campaign = context.__parent__.campaign
+    agent = _agent_of_client(request, campaign.client_id, data["agent"])
+    appointment = services.book_appointment(
+        request.dbsession,
+        campaign=campaign,
+        agent=agent,
+        start=data["start"],
+        prospect=data["prospect"],
+        notes=data["notes"],
+        fields=data["fields"],
+        booked_by=request.user,
+        now=request.now,
+    )
+    request.response.status_int = 201
+    return appointment_json(appointment)
+
+
+def _agent_of_client(request, client_id, slug):
+    agent = request.dbsession.execute(
+        select(Agent).where(Agent.client_id == client_id, Agent.slug == slug)
+    ).scalar_one_or_none()
+    if agent is None:
+        raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), "agent")
+    return agent
+
+
+@view_config(context=CampaignFolder, name="book", permission=P.BOOK, renderer="callcenter:templates/book.jinja2")
+def booking_page(context, request):
+    """The booking form; a refusal re-renders it with the error beside its field."""
+    campaign = context.campaign
+    agents = request.dbsession.execute(
+        select(Agent).where(Agent.client_id == campaign.client_id, Agent.active.is_(True)).order_by(Agent.name)
+    ).scalars().all()
+    form = make_form(request, schemas.BookingForm(), buttons=(_("Book"),), agents=agents)
+    if request.method == "POST":
+        appstruct = validate(form, request)
+        if appstruct is not None:
+            try:
+                appointment = _book_from_form(request, campaign, agents, appstruct)
+            except RuleViolation as violation:
+                request.tm.doom()  # nothing of a refused booking is written
+                set_field_error(form, _form_field(violation.field), request.localizer.translate(violation.message))
+            else:
+                request.session.flash(
+                    _("booked", default="Appointment no. ${number} booked.", mapping={"number": appointment.number}),
+                    "success",
+                )
+                return HTTPFound(request.resource_url(client_of(context), "appointments", str(appointment.number)))
+        request.response.status_int = 400
+    return {"campaign": campaign, "folder": context, "form": form.render(), "counts": campaign_counts(campaign)}
+
+
+def _book_from_form(request, campaign, agents, appstruct):
+    try:
+        naive = datetime.fromisoformat(appstruct["start"])
+    except ValueError:
+        raise RuleViolation("validation_error", _("bad_datetime", default="Not a valid date and time."), "start")
+    if naive.tzinfo is not None:
+        raise RuleViolation("validation_error", _("bad_datetime", default="Not a valid date and time."), "start")
+    agent = next(agent for agent in agents if agent.slug == appstruct["agent"])
+    return services.book_appointment(
+        request.dbsession,
+        campaign=campaign,
+        agent=agent,
+        start=local_to_utc(naive, campaign.client.timezone),
+        prospect={
+            "name": appstruct["prospect_name"],
+            "phone": appstruct["prospect_phone"],
+            "postal_code": appstruct["prospect_postal_code"],
+        },
+        notes=appstruct["notes"],
+        booked_by=request.user,
+        now=request.now,
+    )
+
+
+def _form_field(field):
+    return {"campaign": None, "prospect.name": "prospect_name", "prospect.phone": "prospect_phone",
+            "prospect.postal_code": "prospect_postal_code"}.get(field, field)
+
+
+# --- The operators' workspace ------------------------------------------------------------------
+
+
+@view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter:templates/workspace.jinja2")
+def workspace(context, request):
+    """Campaigns open for booking; a full campaign is no longer offered (rule 7)."""
+    client_ids = None
+    if request.user.role == "account_manager":
+        client_ids = select_portfolio(request)
+    return {"campaigns": campaigns_open_for_booking(request.dbsession, client_ids)}
+
+
+def select_portfolio(request):
+    return select(Client.id).where(Client.account_manager_id == request.user.id)
+
+
+def home_for_client_user(request, user):
+    client = request.dbsession.get(Client, user.client_id)
+    return request.resource_url(request.root, "clients", client.slug)
+
+
+def home_for_zone_manager(request, user):
+    zone = user.zones[0]
+    return request.resource_url(request.root, "clients", client_slug(request, zone.client_id), "zones", zone.slug)
+
+
+def home_for_agent(request, user):
+    agent = request.dbsession.get(Agent, user.agent_id)
+    return request.resource_url(request.root, "clients", client_slug(request, agent.client_id), "agents", agent.slug)
+
+
+def client_slug(request, client_id):
+    return request.dbsession.get(Client, client_id).slug
+
+
+def includeme(config):
+    config.add_home_resolver("client", home_for_client_user)
+    config.add_home_resolver("zone_manager", home_for_zone_manager)
+    config.add_home_resolver("agent", home_for_agent)
+    config.add_home_resolver("operator", lambda request, user: request.resource_url(request.root, "callcenter"))
+    config.scan("callcenter.views")

@@ -1,0 +1,6 @@
+"""Clients, campaigns, steps, quota and reports."""
+
+
+def includeme(config):
+    config.include("campaigns.resources")
+    config.include("campaigns.views")

@@ -1,0 +1,82 @@
+"""Clients (the tenants), their campaigns and the steps that make up the quota."""
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, UTCDateTime, utcnow
+
+STEP_STATES = ("draft", "confirmed")
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(60), default="Europe/Rome")
+    country: Mapped[str] = mapped_column(String(2), default="IT")
+    account_manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+    # Appointment numbers are sequential per client; this is the last one given.
+    last_appointment_number: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    campaigns: Mapped[list["Campaign"]] = relationship(back_populates="client", order_by="Campaign.id")
+
+
+class Campaign(Base):
+    """A contract of a client. The counters are kept in step with the appointments
+    by the services, in the same transaction, so folder boxes never scan appointments."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("client_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    appointment_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    cutoff_hours: Mapped[int] = mapped_column(Integer, default=36)
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    purchased: Mapped[int] = mapped_column(Integer, default=0)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    to_confirm: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    recovered: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="campaigns")
+    steps: Mapped[list["Step"]] = relationship(back_populates="campaign", order_by="Step.number")
+
+    @property
+    def remaining(self):
+        return max(self.purchased - self.taken, 0)
+
+    @property
+    def open_for_booking(self):
+        return self.taken < self.purchased
+
+
+class Step(Base):
+    """One purchased batch; only confirmed steps count in *purchased*."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at = mapped_column(UTCDateTime, nullable=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="steps")

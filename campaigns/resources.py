@@ -1,0 +1,95 @@
+"""/clients/{client}/ and /clients/{client}/campaigns/{campaign}/ (spec §4)."""
+from pyramid.authorization import Allow
+from sqlalchemy import select
+
+from campaigns.models import Campaign, Client, Step
+from portal import permissions as P
+from portal.resources import Resource
+
+
+class ClientContainer(Resource):
+    """All clients: admins see them all, account managers their portfolio."""
+
+    __acl__ = [
+        (Allow, "role:account_manager", (P.LIST_CLIENTS, P.CREATE_CLIENT)),
+        (Allow, "role:operator", P.LIST_CLIENTS),
+    ]
+
+    def __getitem__(self, slug):
+        client = self.dbsession.execute(select(Client).where(Client.slug == slug)).scalar_one_or_none()
+        if client is None:
+            raise KeyError(slug)
+        return ClientFolder(self.request, slug, self, client)
+
+
+class ClientFolder(Resource):
+    """The "cartella cliente": its users, the call-center and its account manager."""
+
+    def __init__(self, request, name, parent, client):
+        super().__init__(request, name, parent)
+        self.client = client
+
+    @property
+    def __acl__(self):
+        acl = [
+            (Allow, f"client:{self.client.id}", P.CLIENT_USER),
+            (Allow, "role:operator", P.OPERATOR),
+        ]
+        if self.client.account_manager_id is not None:
+            acl.append((Allow, f"user:{self.client.account_manager_id}", P.ACCOUNT_MANAGER))
+        return acl
+
+    @property
+    def appointment_scope(self):
+        return {"client_id": self.client.id}
+
+
+class CampaignContainer(Resource):
+    def __getitem__(self, slug):
+        client = self.__parent__.client
+        campaign = self.dbsession.execute(
+            select(Campaign).where(Campaign.client_id == client.id, Campaign.slug == slug)
+        ).scalar_one_or_none()
+        if campaign is None:
+            raise KeyError(slug)
+        return CampaignFolder(self.request, slug, self, campaign)
+
+
+class CampaignFolder(Resource):
+    def __init__(self, request, name, parent, campaign):
+        super().__init__(request, name, parent)
+        self.campaign = campaign
+
+    @property
+    def client(self):
+        return self.campaign.client
+
+    @property
+    def appointment_scope(self):
+        return {"campaign_id": self.campaign.id}
+
+
+class StepContainer(Resource):
+    def __getitem__(self, number):
+        if not number.isdigit():
+            raise KeyError(number)
+        step = self.dbsession.execute(
+            select(Step).where(Step.campaign_id == self.__parent__.campaign.id, Step.number == int(number))
+        ).scalar_one_or_none()
+        if step is None:
+            raise KeyError(number)
+        return StepResource(self.request, number, self, step)
+
+
+class StepResource(Resource):
+    def __init__(self, request, name, parent, step):
+        super().__init__(request, name, parent)
+        self.step = step
+
+
+def includeme(config):
+    from portal.resources import Root
+
+    config.add_resource_child(Root, "clients", ClientContainer)
+    config.add_resource_child(ClientFolder, "campaigns", CampaignContainer)
+    config.add_resource_child(CampaignFolder, "steps", StepContainer)

@@ -1,0 +1,33 @@
+"""JSON shapes of clients, campaigns and steps (spec §9.1)."""
+from campaigns.services import campaign_counts
+
+
+def client_json(client, counts=None):
+    data = {"slug": client.slug, "name": client.name, "timezone": client.timezone, "country": client.country}
+    if counts is not None:
+        data.update(counts)
+    return data
+
+
+def campaign_json(campaign):
+    data = {
+        "slug": campaign.slug,
+        "name": campaign.name,
+        "client": campaign.client.slug,
+        "appointment_minutes": campaign.appointment_minutes,
+        "buffer_minutes": campaign.buffer_minutes,
+        "cutoff_hours": campaign.cutoff_hours,
+    }
+    data.update(campaign_counts(campaign))
+    return data
+
+
+def step_json(step):
+    return {
+        "number": step.number,
+        "quantity": step.quantity,
+        "valid_from": step.valid_from.isoformat() if step.valid_from else None,
+        "valid_to": step.valid_to.isoformat() if step.valid_to else None,
+        "description": step.description,
+        "state": step.state,
+    }

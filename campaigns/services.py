@@ -1,0 +1,149 @@
+"""Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
+from sqlalchemy import func, select, update
+
+from campaigns.models import Campaign, Client, Step
+from portal.errors import RuleViolation
+from portal.i18n import _
+
+COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
+
+
+def create_client(dbsession, *, slug, name, timezone="Europe/Rome", country="IT", account_manager=None):
+    refuse_duplicate(dbsession, select(Client.id).where(Client.slug == slug), "slug")
+    client = Client(
+        slug=slug,
+        name=name,
+        timezone=timezone,
+        country=country,
+        account_manager_id=account_manager.id if account_manager is not None else None,
+        last_appointment_number=0,
+    )
+    dbsession.add(client)
+    dbsession.flush()
+    return client
+
+
+def create_campaign(dbsession, client, *, slug, name, appointment_minutes=60, buffer_minutes=30, cutoff_hours=36):
+    refuse_duplicate(
+        dbsession, select(Campaign.id).where(Campaign.client_id == client.id, Campaign.slug == slug), "slug"
+    )
+    campaign = Campaign(
+        client=client,
+        slug=slug,
+        name=name,
+        appointment_minutes=appointment_minutes,
+        buffer_minutes=buffer_minutes,
+        cutoff_hours=cutoff_hours,
+        purchased=0,
+        taken=0,
+        to_confirm=0,
+        cancelled=0,
+        recovered=0,
+    )
+    dbsession.add(campaign)
+    dbsession.flush()
+    return campaign
+
+
+def add_step(dbsession, campaign, *, quantity, valid_from=None, valid_to=None, description="", created_by=None):
+    """A new draft step, numbered after the campaign's last one."""
+    if valid_from and valid_to and valid_to < valid_from:
+        raise RuleViolation(
+            "validation_error", _("step_dates_reversed", default="The step ends before it starts."), "valid_to"
+        )
+    last = dbsession.execute(select(func.max(Step.number)).where(Step.campaign_id == campaign.id)).scalar()
+    step = Step(
+        campaign=campaign,
+        number=(last or 0) + 1,
+        quantity=quantity,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        description=description,
+        state="draft",
+        created_by_id=created_by.id if created_by is not None else None,
+    )
+    dbsession.add(step)
+    dbsession.flush()
+    return step
+
+
+def confirm_step(dbsession, step, *, now):
+    """A confirmed step adds its quantity to *purchased*, and so reopens a full campaign."""
+    if step.state == "confirmed":
+        raise RuleViolation("conflict", _("step_already_confirmed", default="This step is already confirmed."))
+    step.state = "confirmed"
+    step.confirmed_at = now
+    change_counters(dbsession, step.campaign_id, purchased=step.quantity)
+    return step
+
+
+def change_counters(dbsession, campaign_id, **deltas):
+    """Add the deltas to the campaign's counters in one UPDATE (no lost update)."""
+    values = {name: getattr(Campaign, name) + delta for name, delta in deltas.items() if delta}
+    if values:
+        dbsession.execute(
+            update(Campaign).where(Campaign.id == campaign_id).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+        _expire_campaign(dbsession, campaign_id)
+
+
+def take_place(dbsession, campaign):
+    """Take one place of the quota for a new appointment, or refuse with ``quota_exhausted``.
+
+    The guarded UPDATE both checks and takes: PostgreSQL re-reads the row once
+    a concurrent booking commits, and SQLite has one writer at a time, so two
+    bookings can never both take the last place.
+    """
+    result = dbsession.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.taken < Campaign.purchased)
+        .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1),
+        execution_options={"synchronize_session": False},
+    )
+    _expire_campaign(dbsession, campaign.id)
+    if result.rowcount != 1:
+        raise RuleViolation("quota_exhausted", field="campaign")
+
+
+def client_counts(dbsession, client_id):
+    """The client folder's boxes: the sums of its campaigns' counters."""
+    row = dbsession.execute(
+        select(*(func.coalesce(func.sum(getattr(Campaign, name)), 0) for name in COUNTER_NAMES)).where(
+            Campaign.client_id == client_id
+        )
+    ).one()
+    counts = dict(zip(COUNTER_NAMES, (int(value) for value in row)))
+    counts["open_for_booking"] = counts["taken"] < counts["purchased"]
+    return counts
+
+
+def campaign_counts(campaign):
+    counts = {name: getattr(campaign, name) for name in COUNTER_NAMES}
+    counts["open_for_booking"] = campaign.open_for_booking
+    return counts
+
+
+def campaigns_open_for_booking(dbsession, client_ids=None):
+    """Campaigns with places left, the operators' list (rule 7): a full one leaves it."""
+    query = (
+        select(Campaign)
+        .join(Client)
+        .where(Campaign.taken < Campaign.purchased)
+        .order_by(Client.name, Campaign.name)
+    )
+    if client_ids is not None:
+        query = query.where(Campaign.client_id.in_(client_ids))
+    return dbsession.execute(query).scalars().all()
+
+
+def _expire_campaign(dbsession, campaign_id):
+    campaign = dbsession.identity_map.get(dbsession.identity_key(Campaign, campaign_id))
+    if campaign is not None:
+        dbsession.expire(campaign, list(COUNTER_NAMES))
+
+
+def refuse_duplicate(dbsession, query, field):
+    """Refuse with ``conflict`` when ``query`` finds a row (a slug or e-mail in use)."""
+    if dbsession.execute(query).first() is not None:
+        raise RuleViolation("conflict", _("already_exists", default="This name is already in use."), field)

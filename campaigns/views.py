@@ -1,0 +1,117 @@
+"""Clients, campaigns and steps: the staff's list page and the API (spec §9.1)."""
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from campaigns import schemas, services
+from campaigns.models import Campaign, Client, Step
+from campaigns.resources import CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, StepContainer, StepResource
+from campaigns.serialize import campaign_json, client_json, step_json
+from portal import permissions as P
+from portal.api import api_view, parse
+from portal.errors import RuleViolation
+from portal.i18n import _
+from portal.models import User
+
+
+def visible_clients(request):
+    """Admins and operators see every client; an account manager his/her portfolio."""
+    query = select(Client).order_by(Client.name)
+    if request.user.role == "account_manager":
+        query = query.where(Client.account_manager_id == request.user.id)
+    return request.dbsession.execute(query).scalars().all()
+
+
+@view_config(context=ClientContainer, permission=P.LIST_CLIENTS, renderer="campaigns:templates/clients.jinja2")
+def clients_page(context, request):
+    clients = visible_clients(request)
+    counts = {client.id: services.client_counts(request.dbsession, client.id) for client in clients}
+    return {"clients": clients, "counts": counts}
+
+
+@api_view(context=ClientContainer, request_method="GET", permission=P.LIST_CLIENTS)
+def clients_list(context, request):
+    return {"items": [client_json(client) for client in visible_clients(request)]}
+
+
+@api_view(context=ClientContainer, request_method="POST", permission=P.CREATE_CLIENT)
+def client_create(context, request):
+    data = parse(request, schemas.ClientCreate())
+    account_manager = _account_manager(request, data.pop("account_manager"))
+    client = services.create_client(request.dbsession, account_manager=account_manager, **data)
+    request.response.status_int = 201
+    return client_json(client, services.client_counts(request.dbsession, client.id))
+
+
+def _account_manager(request, email):
+    """An account manager creates clients in his/her own portfolio; an admin names one."""
+    if email is None:
+        return request.user if request.user.role == "account_manager" else None
+    user = request.dbsession.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
+    if user is None or user.role != "account_manager":
+        raise RuleViolation(
+            "validation_error", _("unknown_account_manager", default="No account manager has this e-mail."),
+            "account_manager",
+        )
+    if request.user.role == "account_manager" and user.id != request.user.id:
+        raise RuleViolation("forbidden", field="account_manager")
+    return user
+
+
+@api_view(context=ClientFolder, request_method="GET", permission=P.VIEW)
+def client_get(context, request):
+    return client_json(context.client, services.client_counts(request.dbsession, context.client.id))
+
+
+@api_view(context=CampaignContainer, request_method="GET", permission=P.VIEW)
+def campaigns_list(context, request):
+    client = context.__parent__.client
+    campaigns = request.dbsession.execute(
+        select(Campaign).where(Campaign.client_id == client.id).order_by(Campaign.name)
+    ).scalars().all()
+    return {"items": [campaign_json(campaign) for campaign in campaigns]}
+
+
+@api_view(context=CampaignContainer, request_method="POST", permission=P.MANAGE)
+def campaign_create(context, request):
+    data = parse(request, schemas.CampaignCreate())
+    campaign = services.create_campaign(request.dbsession, context.__parent__.client, **data)
+    request.response.status_int = 201
+    return campaign_json(campaign)
+
+
+@api_view(context=CampaignFolder, request_method="GET", permission=P.VIEW)
+def campaign_get(context, request):
+    return campaign_json(context.campaign)
+
+
+@api_view(context=StepContainer, request_method="GET", permission=P.VIEW)
+def steps_list(context, request):
+    steps = request.dbsession.execute(
+        select(Step).where(Step.campaign_id == context.__parent__.campaign.id).order_by(Step.number)
+    ).scalars().all()
+    return {"items": [step_json(step) for step in steps]}
+
+
+@api_view(context=StepContainer, request_method="POST", permission=P.MANAGE)
+def step_create(context, request):
+    data = parse(request, schemas.StepCreate())
+    step = services.add_step(request.dbsession, context.__parent__.campaign, created_by=request.user, **data)
+    request.response.status_int = 201
+    return step_json(step)
+
+
+@api_view(context=StepResource, request_method="GET", permission=P.VIEW)
+def step_get(context, request):
+    return step_json(context.step)
+
+
+@api_view(context=StepResource, name="confirm", request_method="POST", permission=P.MANAGE)
+def step_confirm(context, request):
+    step = services.confirm_step(request.dbsession, context.step, now=request.now)
+    return step_json(step)
+
+
+def includeme(config):
+    config.add_home_resolver("admin", lambda request, user: request.resource_url(request.root, "clients"))
+    config.add_home_resolver("account_manager", lambda request, user: request.resource_url(request.root, "clients"))
+    config.scan("campaigns.views")

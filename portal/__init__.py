@@ -1,0 +1,34 @@
+"""The web shell: the app factory includes each domain package, nothing more."""
+from pyramid.config import Configurator
+from sqlalchemy.orm import configure_mappers
+
+from portal.settings import apply_environment
+
+DOMAIN_PACKAGES = ("campaigns", "agents", "callcenter")
+
+
+def make_app(settings, dbsession_factory=None):
+    """Build the WSGI app; tests hand in a session factory bound to their own connection."""
+    settings = apply_environment(settings)
+    with Configurator(settings=settings) as config:
+        if dbsession_factory is not None:
+            config.registry["dbsession_factory"] = dbsession_factory
+        config.include("portal")
+        for package in DOMAIN_PACKAGES:
+            config.include(package)
+        configure_mappers()  # relationships named across packages, e.g. User.zones
+        return config.make_wsgi_app()
+
+
+def main(global_config, **settings):
+    return make_app(settings)
+
+
+def includeme(config):
+    config.include("portal.db")
+    config.include("portal.i18n")
+    config.include("portal.security")
+    config.include("portal.resources")
+    config.include("portal.layout")
+    config.include("portal.api")
+    config.include("portal.views")

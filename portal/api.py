@@ -1,0 +1,92 @@
+"""API plumbing: JSON bodies checked with colander, errors in the shape of spec §9."""
+import colander
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.view import exception_view_config, view_config
+
+from portal.errors import RuleViolation
+from portal.i18n import _
+
+API_ROUTE = "api"
+API_PREFIX = "/api/v1"
+
+
+def api_view(**settings):
+    """``view_config`` for the JSON twin of the tree under /api/v1."""
+    settings.setdefault("renderer", "json")
+    return view_config(route_name=API_ROUTE, **settings)
+
+
+def is_api_request(request):
+    return request.matched_route is not None and request.matched_route.name == API_ROUTE
+
+
+def json_body(request):
+    try:
+        body = request.json_body
+    except ValueError:
+        raise RuleViolation("validation_error", _("malformed_json", default="The body is not valid JSON."))
+    if not isinstance(body, dict):
+        raise RuleViolation("validation_error", _("json_object_expected", default="The body must be a JSON object."))
+    return body
+
+
+def deserialize(schema, data):
+    """Validate ``data`` with a colander schema; the first error names its field."""
+    refuse_unknown_fields(schema, data)
+    try:
+        return schema.deserialize(data)
+    except colander.Invalid as invalid:
+        field, message = first_error(invalid)
+        raise RuleViolation("validation_error", message, field)
+
+
+def refuse_unknown_fields(schema, data, prefix=""):
+    """An unknown field is an error the client should hear about, not silently dropped."""
+    if not isinstance(data, dict) or not isinstance(schema.typ, colander.Mapping):
+        return
+    known = {child.name: child for child in schema.children}
+    for key, value in data.items():
+        if key not in known:
+            raise RuleViolation(
+                "validation_error", _("unknown_field", default="Unknown field."), prefix + key
+            )
+        refuse_unknown_fields(known[key], value, prefix + key + ".")
+
+
+def first_error(invalid):
+    """(dotted field name, message) of the first error colander found."""
+    for path, message in sorted(invalid.asdict().items()):
+        return path or None, message
+    return None, _("validation_error", default="The data sent is not valid.")
+
+
+def parse(request, schema):
+    return deserialize(schema, json_body(request))
+
+
+def error_response(request, violation):
+    request.response.status_int = violation.status
+    return violation.as_json(request.localizer.translate)
+
+
+@exception_view_config(RuleViolation, route_name=API_ROUTE, renderer="json")
+def api_rule_violation(exc, request):
+    return error_response(request, exc)
+
+
+@exception_view_config(HTTPForbidden, route_name=API_ROUTE, renderer="json")
+def api_forbidden(exc, request):
+    if request.authenticated_userid is None:
+        request.response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
+        return error_response(request, RuleViolation("unauthenticated"))
+    return error_response(request, RuleViolation("forbidden"))
+
+
+@exception_view_config(HTTPNotFound, route_name=API_ROUTE, renderer="json")
+def api_not_found(exc, request):
+    return error_response(request, RuleViolation("not_found"))
+
+
+def includeme(config):
+    config.add_route(API_ROUTE, API_PREFIX + "/*traverse")
+    config.scan("portal.api")

@@ -1,0 +1,109 @@
+"""Database plumbing: the declarative base, UTC times, one session per request."""
+from datetime import datetime, timezone
+
+import zope.sqlalchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import engine_from_config as sa_engine_from_config
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC; naive values are refused.
+
+    PostgreSQL keeps it as timestamptz; SQLite has no time zones, so the
+    value is stored as naive UTC and made aware again on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def engine_from_settings(settings, prefix="sqlalchemy."):
+    engine = sa_engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        _serialise_sqlite_writers(engine)
+    return engine
+
+
+def _serialise_sqlite_writers(engine):
+    """SQLite has no row locks: every transaction takes the write lock at BEGIN.
+
+    This makes SQLite behave like the row locks we take on PostgreSQL (no lost
+    update, no oversold quota) and lets SAVEPOINT work, which pysqlite's own
+    transaction handling breaks.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_session_factory(bind, **options):
+    return sessionmaker(bind=bind, **options)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to the transaction manager (pyramid_tm or a job's)."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    """Wire a request-scoped session; tests may register their own factory first."""
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    session_factory = config.registry.get("dbsession_factory")
+    if session_factory is None:
+        engine = engine_from_settings(settings)
+        session_factory = get_session_factory(engine)
+        config.registry["dbsession_factory"] = session_factory
+
+    def dbsession(request):
+        return get_tm_session(session_factory, request.tm, request=request)
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,63 @@
+"""Business refusals carry a stable code (spec §5, §9).
+
+Services raise ``RuleViolation``; one exception view turns it into the API
+error shape or into a form error, so no view builds error answers by hand.
+"""
+from portal.i18n import _
+
+STATUS_BY_CODE = {
+    "validation_error": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "quota_exhausted": 409,
+    "slot_taken": 409,
+    "slot_held": 409,
+    "hold_expired": 409,
+    "insertion_cutoff": 422,
+    "outside_schedule": 422,
+    "agent_unavailable": 422,
+    "cancellation_window_closed": 422,
+    "reason_not_allowed": 422,
+    "notice_too_short": 422,
+}
+
+DEFAULT_MESSAGES = {
+    "validation_error": _("validation_error", default="The data sent is not valid."),
+    "unauthenticated": _("unauthenticated", default="You must log in first."),
+    "forbidden": _("forbidden", default="You are not allowed to do this."),
+    "not_found": _("not_found", default="This page or resource does not exist."),
+    "conflict": _("conflict", default="This conflicts with the current state."),
+    "quota_exhausted": _(
+        "quota_exhausted",
+        default="The campaign has used up its purchased appointments: book on another campaign.",
+    ),
+    "slot_taken": _("slot_taken", default="The agent already has an appointment at this time."),
+    "insertion_cutoff": _(
+        "insertion_cutoff",
+        default="A new appointment must start at least ${hours} hours from now.",
+    ),
+}
+
+
+class RuleViolation(Exception):
+    """A refusal a user can meet: a code, a translatable message, the field at fault."""
+
+    def __init__(self, code, message=None, field=None, mapping=None):
+        if code not in STATUS_BY_CODE:
+            raise ValueError(f"unknown error code {code!r}")
+        self.code = code
+        self.field = field
+        message = message if message is not None else DEFAULT_MESSAGES[code]
+        if mapping:
+            message = _(message, default=getattr(message, "default", None), mapping=mapping)
+        self.message = message
+        super().__init__(code, str(message), field)
+
+    @property
+    def status(self):
+        return STATUS_BY_CODE[self.code]
+
+    def as_json(self, translate):
+        return {"error": {"code": self.code, "message": translate(self.message), "field": self.field}}

@@ -1,0 +1,43 @@
+"""deform forms rendered with Bootstrap 5 and translated by the request's localizer."""
+import deform
+from importlib.resources import files
+from pyramid.threadlocal import get_current_request
+
+
+def _translate(term):
+    request = get_current_request()
+    return request.localizer.translate(term) if request is not None else term
+
+
+def make_form(request, schema, buttons, **kw):
+    return deform.Form(schema.bind(request=request, **kw), buttons=buttons)
+
+
+def validate(form, request):
+    """The appstruct, or None with the errors placed on the form (it re-renders with them)."""
+    try:
+        return form.validate(request.POST.items())
+    except deform.ValidationFailure:
+        return None
+
+
+def set_field_error(form, field_name, message):
+    """Show a service's refusal next to the field it names, or at the top of the form."""
+    import colander
+
+    target = form
+    if field_name:
+        for child in form.children:
+            if child.name == field_name.split(".")[0]:
+                target = child
+                break
+    error = colander.Invalid(target.schema, message)
+    target.error = error
+    if target is not form:
+        form.error = colander.Invalid(form.schema, message)
+
+
+def includeme(config):
+    config.add_translation_dirs("colander:locale", "deform:locale")
+    renderer = deform.ZPTRendererFactory([str(files("deform") / "templates")], translator=_translate)
+    deform.Form.set_default_renderer(renderer)

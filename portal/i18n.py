@@ -1,0 +1,26 @@
+"""Italian first, English second (spec §2)."""
+from pyramid.i18n import TranslationStringFactory
+
+_ = TranslationStringFactory("portal")
+
+LOCALES = ("it", "en")
+DEFAULT_LOCALE = "it"
+LOCALE_COOKIE = "_LOCALE_"
+
+
+def negotiate_locale(request):
+    """?_LOCALE_= then the cookie, then the browser's Accept-Language, else Italian."""
+    for candidate in (request.params.get(LOCALE_COOKIE), request.cookies.get(LOCALE_COOKIE)):
+        if candidate in LOCALES:
+            return candidate
+    best = request.accept_language.lookup(LOCALES, default=DEFAULT_LOCALE)
+    return best if best in LOCALES else DEFAULT_LOCALE
+
+
+def translate(request, message):
+    return request.localizer.translate(message)
+
+
+def includeme(config):
+    config.add_translation_dirs("portal:locale")
+    config.set_locale_negotiator(negotiate_locale)

@@ -1,0 +1,50 @@
+"""Pages: Jinja2 with Pyramid's i18n, Bootstrap 5 as shipped with deform, the clock."""
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from pyramid.csrf import get_csrf_token
+
+from portal.db import utcnow
+
+
+def local_datetime(moment, tz="Europe/Rome", locale="it", format="EEE d MMM y, HH:mm"):
+    """A UTC time shown in the client's time zone (spec §5: times are the client's)."""
+    if moment is None:
+        return ""
+    return format_datetime(moment.astimezone(ZoneInfo(tz)), format, locale=locale)
+
+
+def local_date(moment, tz="Europe/Rome", locale="it", format="medium"):
+    return format_date(moment.astimezone(ZoneInfo(tz)).date(), format, locale=locale)
+
+
+def local_time(moment, tz="Europe/Rome", locale="it"):
+    return format_time(moment.astimezone(ZoneInfo(tz)), "HH:mm", locale=locale)
+
+
+def request_now(request):
+    """The request's clock; tests replace ``registry['clock']`` to fix time."""
+    return request.registry["clock"]()
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings.setdefault("jinja2.i18n.domain", "portal")
+    settings.setdefault("jinja2.extensions", "jinja2.ext.i18n")
+    settings.setdefault("jinja2.trim_blocks", "true")
+    settings.setdefault("jinja2.lstrip_blocks", "true")
+    settings["jinja2.filters"] = "\n".join(
+        [
+            "local_datetime = portal.layout:local_datetime",
+            "local_date = portal.layout:local_date",
+            "local_time = portal.layout:local_time",
+        ]
+    )
+    config.include("pyramid_jinja2")
+    config.add_jinja2_renderer(".jinja2")
+    config.add_jinja2_search_path("portal:templates", name=".jinja2")
+    config.add_static_view("static/deform", "deform:static", cache_max_age=3600)
+    config.add_static_view("static/portal", "portal:static", cache_max_age=3600)
+    config.registry.setdefault("clock", utcnow)
+    config.add_request_method(request_now, "now", reify=True)
+    config.add_request_method(get_csrf_token, "csrf_token", reify=True)

@@ -1,0 +1,58 @@
+"""The root of the traversal tree and the way packages hang their folders on it.
+
+Each domain package registers its children with ``config.add_resource_child``
+so that ``portal`` never imports the packages built on top of it.
+"""
+from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Authenticated
+
+
+class Resource:
+    """A node of the tree, alive for one request. Children come from the registry."""
+
+    __name__ = None
+    __parent__ = None
+
+    def __init__(self, request, name=None, parent=None):
+        self.request = request
+        self.__name__ = name
+        self.__parent__ = parent
+
+    @property
+    def dbsession(self):
+        return self.request.dbsession
+
+    def __getitem__(self, name):
+        children = self.request.registry.resource_children.get(type(self), {})
+        factory = children.get(name)
+        if factory is None:
+            raise KeyError(name)
+        return factory(self.request, name, self)
+
+
+class Root(Resource):
+    """Deny by default: every other ACL only adds what its folder allows."""
+
+    __acl__ = [
+        (Allow, "role:admin", ALL_PERMISSIONS),
+        (Allow, Authenticated, "authenticated"),
+        DENY_ALL,
+    ]
+
+    def __init__(self, request):
+        super().__init__(request, name="", parent=None)
+
+
+def add_resource_child(config, parent_class, name, factory):
+    """Hang ``factory(request, name, parent)`` under every ``parent_class`` node as ``name``."""
+    children = config.registry.resource_children.setdefault(parent_class, {})
+
+    def register():
+        children[name] = factory
+
+    config.action(("portal.resource_child", parent_class, name), register)
+
+
+def includeme(config):
+    config.registry.resource_children = {}
+    config.add_directive("add_resource_child", add_resource_child)
+    config.set_root_factory(Root)

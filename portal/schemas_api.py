@@ -1,0 +1,62 @@
+"""Colander pieces shared by the API schemas of every package."""
+import re
+from datetime import datetime
+from zoneinfo import available_timezones
+
+import colander
+
+from portal.i18n import _
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+def slug_node(**kw):
+    return colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(SLUG, _("bad_slug", default="Lower-case letters, digits and dashes only.")),
+        **kw,
+    )
+
+
+def name_node(**kw):
+    return colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200), **kw)
+
+
+def timezone_validator(node, value):
+    if value not in available_timezones():
+        raise colander.Invalid(node, _("unknown_timezone", default="Unknown time zone."))
+
+
+class AwareDateTime(colander.DateTime):
+    """ISO 8601 with an offset; a time without one is ambiguous and refused (spec §9)."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or cstruct == "":
+            return colander.null
+        if not isinstance(cstruct, str):
+            raise colander.Invalid(node, _("bad_datetime", default="A date and time in ISO 8601 with an offset."))
+        try:
+            value = datetime.fromisoformat(cstruct.replace("Z", "+00:00"))
+        except ValueError:
+            raise colander.Invalid(node, _("bad_datetime", default="A date and time in ISO 8601 with an offset."))
+        if value.tzinfo is None:
+            raise colander.Invalid(node, _("missing_offset", default="The time needs an offset, e.g. +01:00."))
+        return value
+
+
+class StrictInt(colander.Int):
+    """JSON numbers only: "3" or 3.5 are not quantities."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, bool) or not isinstance(cstruct, int):
+            raise colander.Invalid(node, _("integer_expected", default="A whole number is expected."))
+        return cstruct
+
+
+class StrictString(colander.String):
+    def deserialize(self, node, cstruct):
+        if cstruct is not colander.null and cstruct is not None and not isinstance(cstruct, str):
+            raise colander.Invalid(node, _("string_expected", default="Text is expected."))
+        return super().deserialize(node, cstruct)

@@ -1,0 +1,134 @@
+"""Who is asking (session cookie or Bearer token) and which principals they carry.
+
+Permissions themselves are only ever decided by the ``__acl__`` of the
+resources (spec §4); this module just names the user.
+"""
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.session import SignedCookieSessionFactory
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.models import ApiToken, User
+from portal.settings import as_bool
+
+password_hasher = PasswordHasher()
+SESSION_USER = "user_id"
+SESSION_VERSION = "credentials_version"
+
+
+def hash_password(password):
+    return password_hasher.hash(password)
+
+
+def check_password(user, password):
+    """True when the password is right; upgrades the hash when argon2's parameters moved."""
+    if user is None or not user.active:
+        # Spend the same time as a real check so that unknown e-mails do not show.
+        password_hasher.hash(password)
+        return False
+    try:
+        password_hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
+def bearer_secret(request):
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return secret.strip()
+    return None
+
+
+def principals_for(user):
+    """The principals an ACL can name: the user, the role and the folders he/she belongs to."""
+    principals = [f"user:{user.id}", f"role:{user.role}"]
+    if user.role == "client" and user.client_id:
+        principals.append(f"client:{user.client_id}")
+    elif user.role == "zone_manager":
+        principals += [f"zone:{zone.id}" for zone in user.zones if zone.client_id == user.client_id]
+    elif user.role == "agent" and user.agent_id:
+        principals.append(f"agent:{user.agent_id}")
+    return principals
+
+
+class PortalSecurityPolicy:
+    def identity(self, request):
+        return request.user
+
+    def authenticated_userid(self, request):
+        user = request.user
+        return user.id if user is not None else None
+
+    def effective_principals(self, request):
+        principals = [Everyone]
+        user = request.user
+        if user is not None:
+            principals.append(Authenticated)
+            principals.extend(principals_for(user))
+        return principals
+
+    def permits(self, request, context, permission):
+        return ACLHelper().permits(context, self.effective_principals(request), permission)
+
+    def remember(self, request, userid, **kw):
+        user = request.dbsession.get(User, userid)
+        request.session.invalidate()
+        request.session[SESSION_USER] = userid
+        request.session[SESSION_VERSION] = user.credentials_version
+        return []
+
+    def forget(self, request, **kw):
+        request.session.invalidate()
+        return []
+
+
+def _load_user(request):
+    """The user of this request, from a Bearer token or else the session."""
+    query = select(User).options(selectinload(User.zones)).where(User.active.is_(True))
+    secret = bearer_secret(request)
+    if secret is not None:
+        query = query.join(ApiToken).where(
+            ApiToken.digest == ApiToken.digest_of(secret), ApiToken.revoked_at.is_(None)
+        )
+        return request.dbsession.execute(query).scalar_one_or_none()
+    user_id = request.session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    user = request.dbsession.execute(query.where(User.id == user_id)).scalar_one_or_none()
+    if user is None or user.credentials_version != request.session.get(SESSION_VERSION):
+        return None
+    return user
+
+
+def csrf_applies(request):
+    """CSRF protects cookie sessions; a Bearer token is not sent by browsers on their own."""
+    return bearer_secret(request) is None
+
+
+def includeme(config):
+    settings = config.get_settings()
+    secret = settings.get("portal.secret")
+    if not secret:
+        raise ValueError("portal.secret (or PORTAL_SECRET) must be set")
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            secret,
+            cookie_name="portal_session",
+            secure=as_bool(settings.get("portal.secure_cookies", False)),
+            httponly=True,
+            samesite="Lax",
+            timeout=int(settings.get("portal.session_timeout", 8 * 3600)),
+            reissue_time=600,
+        )
+    )
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(require_csrf=True, header="X-CSRF-Token", callback=csrf_applies)
+    config.set_security_policy(PortalSecurityPolicy())
+    config.add_request_method(_load_user, "user", reify=True)

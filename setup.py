@@ -1,0 +1,48 @@
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid>=2.0",
+    "pyramid_tm",
+    "pyramid_retry",
+    "pyramid_jinja2",
+    "pyramid_mailer",
+    "SQLAlchemy>=2.0",
+    "zope.sqlalchemy>=3.0",
+    "transaction",
+    "alembic",
+    "psycopg[binary]>=3.1",
+    "argon2-cffi",
+    "deform>=3.0",
+    "colander>=2.0",
+    "Babel",
+    "waitress",
+    "redis",
+    "rq>=2.0",
+    "openpyxl",
+    "holidays",
+    "icalendar",
+]
+
+tests_require = [
+    "pytest",
+    "WebTest",
+    "jsonschema",
+    "openapi-spec-validator",
+]
+
+setup(
+    name="appointment-quota-portal",
+    version="0.1.0",
+    description="The appointment-quota portal of a call-center and its client companies",
+    packages=find_packages(include=["portal*", "campaigns*", "agents*", "callcenter*"]),
+    include_package_data=True,
+    package_data={"": ["templates/*.jinja2", "locale/*/LC_MESSAGES/*", "static/*", "*.json"]},
+    zip_safe=False,
+    python_requires=">=3.11",
+    install_requires=requires,
+    extras_require={"test": tests_require},
+    entry_points={
+        "paste.app_factory": ["main = portal:main"],
+        "console_scripts": ["portal-manage = callcenter.manage:main"],
+    },
+)
