@@ -104,6 +104,6 @@ def includeme(config):
         config.registry["dbsession_factory"] = session_factory
 
     def dbsession(request):
-        return get_tm_session(session_factory, request.tm, request=request)
+        return get_tm_session(request.registry["dbsession_factory"], request.tm, request=request)
 
     config.add_request_method(dbsession, reify=True)
