@@ -38,6 +38,18 @@ DEFAULT_MESSAGES = {
         "insertion_cutoff",
         default="A new appointment must start at least ${hours} hours from now.",
     ),
+    "outside_schedule": _("outside_schedule", default="This time is outside the agent's schedule."),
+    "agent_unavailable": _("agent_unavailable", default="The agent is not available at this time."),
+    "slot_held": _("slot_held", default="Another operator is holding this slot."),
+    "hold_expired": _("hold_expired", default="Your hold on this slot has expired: choose the slot again."),
+    "cancellation_window_closed": _(
+        "cancellation_window_closed",
+        default="Cancellation can be requested only until the end of the second day after the appointment.",
+    ),
+    "reason_not_allowed": _("reason_not_allowed", default="This reason is not accepted for a cancellation."),
+    "notice_too_short": _(
+        "notice_too_short", default="An unavailability must be declared at least 8 days before it starts."
+    ),
 }
 
 

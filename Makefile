@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INI ?= development.ini
+export PYTHONWARNINGS ?= ignore::UserWarning:pyramid.asset
+
+.PHONY: install catalog migrate demo-data run test services clean
+
+install: $(VENV)/.installed catalog
+
+$(VENV)/.installed: setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# Italian catalog: the .po is in git, its compiled .mo is built here.
+catalog: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d portal/locale -D portal
+
+migrate: install
+	mkdir -p var
+	$(BIN)/portal-manage $(INI) migrate
+
+demo-data: migrate
+	$(BIN)/portal-manage $(INI) demo-data
+
+run: demo-data
+	@echo "Serving on http://127.0.0.1:6543 (Ctrl-C to stop)"
+	$(BIN)/pserve $(INI)
+
+# PostgreSQL and Redis must answer on 127.0.0.1: started, or installed, if they do not.
+services:
+	bash tests/services.sh
+
+test: install services
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var *.egg-info

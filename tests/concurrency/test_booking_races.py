@@ -1,0 +1,108 @@
+"""Many operators at once: the quota is never exceeded and an agent is never double-booked.
+
+These tests commit for real (each request is its own transaction on its own
+connection, in parallel threads) and delete what they made afterwards.
+"""
+import threading
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+import webtest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import sessionmaker
+
+from callcenter.models import Appointment
+from campaigns.models import Campaign, Client
+from portal.models import User
+from tests.factories import Tenant, make_token
+
+THREADS = 16
+
+
+@pytest.fixture
+def committed_tenant(engine, wsgi_app):
+    """A tenant committed to the database, removed at the end."""
+    factory = sessionmaker(bind=engine)
+    with factory() as session:
+        tenant = Tenant(session, purchased=5)
+        tokens = {"operator": make_token(session, tenant.operator)}
+        session.commit()
+        ids = {
+            "client": tenant.client.id,
+            "campaign": tenant.campaign.id,
+            "users": [tenant.user(role).id for role in
+                      ("client", "zone_manager", "agent", "operator", "account_manager", "admin")],
+        }
+        names = {"client": tenant.client.slug, "campaign": tenant.campaign.slug,
+                 "agents": [tenant.agent.slug, tenant.other_agent.slug]}
+    yield names, ids, tokens
+    with factory() as session:
+        session.execute(delete(Client).where(Client.id == ids["client"]))
+        session.execute(delete(User).where(User.id.in_(ids["users"])))
+        session.commit()
+
+
+def fire(wsgi_app, requests):
+    """POST every (path, body, headers) at once from its own thread; return the responses."""
+    barrier = threading.Barrier(len(requests))
+    responses = [None] * len(requests)
+
+    def run(index, path, body, headers):
+        client = webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+        barrier.wait()
+        responses[index] = client.post_json(path, body, headers=headers, expect_errors=True)
+
+    threads = [threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return responses
+
+
+def booking(names, token, agent, start):
+    path = f"/api/v1/clients/{names['client']}/campaigns/{names['campaign']}/appointments"
+    body = {"agent": agent, "start": start.isoformat(),
+            "prospect": {"name": "Prospect", "phone": "+39 02 1234567", "postal_code": "20121"}}
+    return path, body, {"Authorization": f"Bearer {token}"}
+
+
+def next_monday_at(hour):
+    today = datetime.now(timezone.utc).date()
+    monday = today + timedelta(days=7 - today.weekday() + 7)
+    return datetime.combine(monday, time(hour), timezone.utc)
+
+
+def stored(engine, ids):
+    with sessionmaker(bind=engine)() as session:
+        appointments = session.execute(
+            select(func.count()).select_from(Appointment).where(Appointment.campaign_id == ids["campaign"])
+        ).scalar_one()
+        taken = session.execute(select(Campaign.taken).where(Campaign.id == ids["campaign"])).scalar_one()
+        return appointments, taken
+
+
+def test_parallel_bookings_take_exactly_the_places_left(engine, wsgi_app, committed_tenant):
+    names, ids, tokens = committed_tenant
+    start = next_monday_at(6)
+    requests = [booking(names, tokens["operator"], names["agents"][i % 2], start + timedelta(hours=2 * (i // 2)))
+                for i in range(THREADS)]
+    responses = fire(wsgi_app, requests)
+    statuses = sorted(response.status_int for response in responses)
+    assert statuses == [201] * 5 + [409] * (THREADS - 5)
+    refusals = {response.json["error"]["code"] for response in responses if response.status_int == 409}
+    assert refusals == {"quota_exhausted"}
+    assert stored(engine, ids) == (5, 5)
+
+
+def test_parallel_bookings_of_one_slot_give_it_to_exactly_one(engine, wsgi_app, committed_tenant):
+    names, ids, tokens = committed_tenant
+    start = next_monday_at(8)
+    requests = [booking(names, tokens["operator"], names["agents"][0], start) for _ in range(THREADS)]
+    responses = fire(wsgi_app, requests)
+    statuses = sorted(response.status_int for response in responses)
+    assert statuses == [201] + [409] * (THREADS - 1)
+    refusals = {response.json["error"]["code"] for response in responses if response.status_int == 409}
+    assert refusals == {"slot_taken"}
+    # The refused bookings took a place before finding the slot taken: their rollback gave it back.
+    assert stored(engine, ids) == (1, 1)
