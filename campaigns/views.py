@@ -24,7 +24,7 @@ def visible_clients(request):
 @view_config(context=ClientContainer, permission=P.LIST_CLIENTS, renderer="campaigns:templates/clients.jinja2")
 def clients_page(context, request):
     clients = visible_clients(request)
-    counts = {client.id: services.client_counts(request.dbsession, client.id) for client in clients}
+    counts = services.counts_by_client(request.dbsession, [client.id for client in clients])
     return {"clients": clients, "counts": counts}
 
 
