@@ -83,7 +83,13 @@ class AppointmentQuery(colander.MappingSchema):
 
 @colander.deferred
 def deferred_agent_widget(node, kw):
-    return deform.widget.SelectWidget(values=[("", "—")] + [(agent.slug, agent.name) for agent in kw["agents"]])
+    choices = [(agent.slug, agent_label(agent)) for agent in kw["agents"]]
+    return deform.widget.SelectWidget(values=[("", "—")] + choices)
+
+
+def agent_label(agent):
+    zones = ", ".join(zone.name for zone in agent.zones)
+    return f"{agent.name} ({zones})" if zones else agent.name
 
 
 @colander.deferred

@@ -4,6 +4,7 @@ from datetime import datetime
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from agents.models import Agent
 from agents.resources import AgentFolder, ZoneFolder
@@ -164,7 +165,10 @@ def booking_page(context, request):
     """The booking form; a refusal re-renders it with the error beside its field."""
     campaign = context.campaign
     agents = request.dbsession.execute(
-        select(Agent).where(Agent.client_id == campaign.client_id, Agent.active.is_(True)).order_by(Agent.name)
+        select(Agent)
+        .where(Agent.client_id == campaign.client_id, Agent.active.is_(True))
+        .options(selectinload(Agent.zones))
+        .order_by(Agent.name)
     ).scalars().all()
     form = make_form(request, schemas.BookingForm(), buttons=(_("Book"),), agents=agents)
     if request.method == "POST":
@@ -189,9 +193,9 @@ def _book_from_form(request, campaign, agents, appstruct):
     try:
         naive = datetime.fromisoformat(appstruct["start"])
     except ValueError:
-        raise RuleViolation("validation_error", _("bad_datetime", default="Not a valid date and time."), "start")
+        raise RuleViolation("validation_error", _("bad_local_datetime", default="Not a valid date and time."), "start")
     if naive.tzinfo is not None:
-        raise RuleViolation("validation_error", _("bad_datetime", default="Not a valid date and time."), "start")
+        raise RuleViolation("validation_error", _("bad_local_datetime", default="Not a valid date and time."), "start")
     agent = next(agent for agent in agents if agent.slug == appstruct["agent"])
     return services.book_appointment(
         request.dbsession,

@@ -32,3 +32,4 @@ def includeme(config):
     config.include("portal.layout")
     config.include("portal.api")
     config.include("portal.views")
+    config.include("portal.tokens")
