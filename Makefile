@@ -17,7 +17,7 @@ $(VENV)/.installed: setup.py
 
 # Italian catalog: the .po is in git, its compiled .mo is built here.
 catalog: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d portal/locale -D portal
+	$(BIN)/pybabel -q compile -d portal/locale -D portal
 
 migrate: install
 	mkdir -p var

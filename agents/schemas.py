@@ -7,6 +7,10 @@ from portal.schemas import MIN_PASSWORD_LENGTH
 from portal.schemas_api import StrictInt, name_node, slug_node
 
 
+# The column holds 254 characters: a longer address must be a 400, not a database error.
+email_validator = colander.All(colander.Email(), colander.Length(max=254))
+
+
 class Strings(colander.SequenceSchema):
     item = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=60))
 
@@ -31,14 +35,14 @@ class Schedule(colander.SequenceSchema):
 class AgentCreate(colander.MappingSchema):
     slug = slug_node()
     name = name_node()
-    email = colander.SchemaNode(colander.String(), validator=colander.Email(), missing="")
+    email = colander.SchemaNode(colander.String(), validator=email_validator, missing="")
     phone = colander.SchemaNode(colander.String(), validator=colander.Length(max=40), missing="")
     zones = Strings(missing=())
     schedule = Schedule(missing=())
 
 
 class UserCreate(colander.MappingSchema):
-    email = colander.SchemaNode(colander.String(), validator=colander.Email())
+    email = colander.SchemaNode(colander.String(), validator=email_validator)
     password = colander.SchemaNode(
         colander.String(),
         validator=colander.Length(min=MIN_PASSWORD_LENGTH, min_err=_("password_too_short", default="At least ${min} characters.")),

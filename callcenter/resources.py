@@ -12,7 +12,7 @@ class AppointmentContainer(Resource):
     """All appointments of a client, found by their per-client number."""
 
     def __getitem__(self, number):
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit() and len(number) <= 9):  # else no INTEGER: a 500
             raise KeyError(number)
         appointment = self.dbsession.execute(
             select(Appointment).where(

@@ -1,4 +1,6 @@
 """Booking and listing appointments: API bodies, query strings and the booking form."""
+from datetime import date
+
 import colander
 import deform
 
@@ -7,8 +9,8 @@ from portal.i18n import _
 from portal.schemas import CSRFSchema
 from portal.schemas_api import AwareDateTime, slug_node
 
-PHONE = r"^\+?[0-9][0-9 ./-]{5,30}$"
-POSTAL_CODE = r"^[A-Za-z0-9][A-Za-z0-9 -]{2,9}$"
+PHONE = r"^\+?[0-9][0-9 ./-]{5,30}\Z"
+POSTAL_CODE = r"^[A-Za-z0-9][A-Za-z0-9 -]{2,9}\Z"
 
 
 def prospect_name_node(**kw):
@@ -57,6 +59,10 @@ class Flag(colander.String):
         return value in ("1", "true")
 
 
+# Days whose midnight, in any time zone, is still a datetime Python can convert to UTC.
+CALENDAR = colander.Range(min=date(2, 1, 1), max=date(9998, 12, 31))
+
+
 def _ordered_dates(node, value):
     if value["from"] and value["to"] and value["to"] < value["from"]:
         raise colander.Invalid(node["to"], _("dates_reversed", default="The end date is before the start date."))
@@ -68,8 +74,8 @@ class AppointmentQuery(colander.MappingSchema):
     upcoming = colander.SchemaNode(Flag(), missing=False)
     state = colander.SchemaNode(colander.String(), validator=colander.OneOf(APPOINTMENT_STATES), missing=None)
     # "from" is a Python keyword, hence the explicit names.
-    date_from = colander.SchemaNode(colander.Date(), name="from", missing=None)
-    date_to = colander.SchemaNode(colander.Date(), name="to", missing=None)
+    date_from = colander.SchemaNode(colander.Date(), name="from", validator=CALENDAR, missing=None)
+    date_to = colander.SchemaNode(colander.Date(), name="to", validator=CALENDAR, missing=None)
     agent = colander.SchemaNode(colander.String(), missing=None)
     zone = colander.SchemaNode(colander.String(), missing=None)
     campaign = colander.SchemaNode(colander.String(), missing=None)

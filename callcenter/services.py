@@ -173,6 +173,6 @@ def _text_matches(text):
         Appointment.prospect_phone.like(pattern),
         Appointment.prospect_postal_code.like(pattern),
     ]
-    if text.strip().isdigit():
+    if text.strip().isascii() and text.strip().isdigit() and len(text.strip()) <= 9:  # an INTEGER column
         clauses.append(Appointment.number == int(text.strip()))
     return or_(*clauses)

@@ -69,7 +69,7 @@ def agent_get(context, request):
 
 
 def folder_of_list(context):
-    return context.__parent__ if isinstance(context, AppointmentContainer) else context
+    return context.__parent__ if isinstance(context, (AppointmentContainer, CampaignAppointments)) else context
 
 
 def query_page(context, request):
@@ -174,16 +174,20 @@ def booking_page(context, request):
     if request.method == "POST":
         appstruct = validate(form, request)
         if appstruct is not None:
+            savepoint = request.dbsession.begin_nested()
             try:
                 appointment = _book_from_form(request, campaign, agents, appstruct)
             except RuleViolation as violation:
-                request.tm.doom()  # nothing of a refused booking is written
+                # Undo the quota place already taken, so the re-rendered counts are true; doom: nothing is written.
+                savepoint.rollback()
+                request.tm.doom()
                 set_field_error(form, _form_field(violation.field), request.localizer.translate(violation.message))
             else:
-                request.session.flash(
-                    _("booked", default="Appointment no. ${number} booked.", mapping={"number": appointment.number}),
-                    "success",
-                )
+                savepoint.commit()
+                # The session stores plain strings: translate now, or the flash shows the msgid.
+                request.session.flash(request.localizer.translate(
+                    _("booked", default="Appointment no. ${number} booked.", mapping={"number": appointment.number})
+                ), "success")
                 return HTTPFound(request.resource_url(client_of(context), "appointments", str(appointment.number)))
         request.response.status_int = 400
     return {"campaign": campaign, "folder": context, "form": form.render(), "counts": campaign_counts(campaign)}

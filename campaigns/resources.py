@@ -71,7 +71,7 @@ class CampaignFolder(Resource):
 
 class StepContainer(Resource):
     def __getitem__(self, number):
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit() and len(number) <= 9):  # else no INTEGER: a 500
             raise KeyError(number)
         step = self.dbsession.execute(
             select(Step).where(Step.campaign_id == self.__parent__.campaign.id, Step.number == int(number))

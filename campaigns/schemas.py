@@ -1,6 +1,7 @@
 """API bodies of clients, campaigns and steps (spec §9.1)."""
 import colander
 
+from portal.i18n import _
 from portal.schemas_api import StrictInt, name_node, slug_node, timezone_validator
 
 
@@ -8,7 +9,7 @@ class ClientCreate(colander.MappingSchema):
     slug = slug_node()
     name = name_node()
     timezone = colander.SchemaNode(colander.String(), validator=timezone_validator, missing="Europe/Rome")
-    country = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[A-Z]{2}$"), missing="IT")
+    country = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[A-Z]{2}\Z"), missing="IT")
     account_manager = colander.SchemaNode(colander.String(), validator=colander.Email(), missing=None)
 
 
@@ -22,7 +23,7 @@ class CampaignCreate(colander.MappingSchema):
 
 def _valid_range(node, value):
     if value["valid_from"] and value["valid_to"] and value["valid_to"] < value["valid_from"]:
-        raise colander.Invalid(node["valid_to"], "valid_to is before valid_from")
+        raise colander.Invalid(node["valid_to"], _("step_dates_reversed", default="The step ends before it starts."))
 
 
 class StepCreate(colander.MappingSchema):

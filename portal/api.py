@@ -33,6 +33,7 @@ def json_body(request):
 def deserialize(schema, data):
     """Validate ``data`` with a colander schema; the first error names its field."""
     refuse_unknown_fields(schema, data)
+    refuse_nul_characters(data)
     try:
         return schema.deserialize(data)
     except colander.Invalid as invalid:
@@ -42,6 +43,10 @@ def deserialize(schema, data):
 
 def refuse_unknown_fields(schema, data, prefix=""):
     """An unknown field is an error the client should hear about, not silently dropped."""
+    if isinstance(data, list) and isinstance(schema.typ, colander.Sequence) and schema.children:
+        for index, item in enumerate(data):
+            refuse_unknown_fields(schema.children[0], item, f"{prefix}{index}.")
+        return
     if not isinstance(data, dict) or not isinstance(schema.typ, colander.Mapping):
         return
     known = {child.name: child for child in schema.children}
@@ -51,6 +56,21 @@ def refuse_unknown_fields(schema, data, prefix=""):
                 "validation_error", _("unknown_field", default="Unknown field."), prefix + key
             )
         refuse_unknown_fields(known[key], value, prefix + key + ".")
+
+
+def refuse_nul_characters(data, prefix=""):
+    """PostgreSQL text cannot hold NUL: that is bad input (400), not a database error (500)."""
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return
+    for key, value in items:
+        field = f"{prefix}{key}"
+        if isinstance(value, str) and "\x00" in value:
+            raise RuleViolation("validation_error", field=field)
+        refuse_nul_characters(value, field + ".")
 
 
 def first_error(invalid):

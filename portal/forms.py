@@ -10,6 +10,9 @@ def _translate(term):
 
 
 def make_form(request, schema, buttons, **kw):
+    # deform titles a button given as a string with ``name.capitalize()``, a plain str that
+    # loses the translation; passing the title explicitly keeps the TranslationString.
+    buttons = [deform.Button(button, title=button) if isinstance(button, str) else button for button in buttons]
     return deform.Form(schema.bind(request=request, **kw), buttons=buttons)
 
 

@@ -4,6 +4,7 @@ Each domain package registers its children with ``config.add_resource_child``
 so that ``portal`` never imports the packages built on top of it.
 """
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Authenticated
+from pyramid.httpexceptions import HTTPNotFound
 
 
 class Resource:
@@ -39,6 +40,8 @@ class Root(Resource):
     ]
 
     def __init__(self, request):
+        if "\x00" in request.path_info:  # no name holds NUL, and PostgreSQL refuses to even look one up
+            raise HTTPNotFound()
         super().__init__(request, name="", parent=None)
 
 

@@ -36,7 +36,9 @@ class LoginSchema(CSRFSchema):
 
 def new_password_validator(node, value):
     if value["new_password"] != value["confirm_password"]:
-        raise colander.Invalid(node["confirm_password"], _("passwords_differ", default="The two passwords differ."))
+        error = colander.Invalid(node)  # a child error, so the form shows it next to the field
+        error["confirm_password"] = _("passwords_differ", default="The two passwords differ.")
+        raise error
 
 
 class PasswordChangeSchema(CSRFSchema):

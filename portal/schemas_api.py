@@ -7,7 +7,7 @@ import colander
 
 from portal.i18n import _
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}\Z")
 
 
 def slug_node(**kw):
@@ -41,6 +41,8 @@ class AwareDateTime(colander.DateTime):
             raise colander.Invalid(node, _("bad_datetime", default="A date and time in ISO 8601 with an offset."))
         if value.tzinfo is None:
             raise colander.Invalid(node, _("missing_offset", default="The time needs an offset, e.g. +01:00."))
+        if not 1 < value.year < 9999:  # beyond, converting to UTC or adding the duration overflows
+            raise colander.Invalid(node, _("bad_datetime", default="A date and time in ISO 8601 with an offset."))
         return value
 
 

@@ -54,7 +54,8 @@ def revoke_token(context, request):
     ).scalar_one_or_none()
     if token is not None and token.revoked_at is None:
         token.revoked_at = request.now
-        request.session.flash(_("token_revoked", default="The token has been revoked."), "success")
+        revoked = _("token_revoked", default="The token has been revoked.")
+        request.session.flash(request.localizer.translate(revoked), "success")
     return HTTPFound(request.resource_url(request.root, "tokens"))
 
 

@@ -43,7 +43,7 @@ def login_view(context, request):
                 headers = remember(request, user.id)
                 new_csrf_token(request)
                 target = request.params.get("came_from") or home_url(request, user)
-                if not target.startswith(request.application_url):
+                if not target.startswith(request.application_url + "/"):  # not "localhost.evil" nor "localhost@evil"
                     target = home_url(request, user)
                 return HTTPFound(target, headers=headers)
             request.response.status_int = 400
@@ -70,7 +70,10 @@ def password_view(context, request):
                 user.password_hash = hash_password(appstruct["new_password"])
                 user.credentials_version += 1
                 remember(request, user.id)
-                request.session.flash(_("password_changed", default="Your password has been changed."), "success")
+                request.session.flash(
+                    request.localizer.translate(_("password_changed", default="Your password has been changed.")),
+                    "success",
+                )
                 return HTTPFound(request.resource_url(request.root))
             set_field_error(form, "current_password", _("wrong_password", default="The current password is wrong."))
         request.response.status_int = 400
@@ -122,7 +125,7 @@ def error_page(request, violation):
     return {"code": violation.code, "message": request.localizer.translate(violation.message)}
 
 
-@api_view(context=Root, name="openapi.json", permission=NO_PERMISSION_REQUIRED)
+@api_view(context=Root, name="openapi.json", request_method="GET", permission=NO_PERMISSION_REQUIRED)
 def openapi_view(context, request):
     return openapi_document(request)
 
