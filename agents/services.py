@@ -50,7 +50,7 @@ def zones_by_slug(dbsession, client, slugs, field):
             _("unknown_zone", default="Unknown zone: ${zones}.", mapping={"zones": ", ".join(sorted(missing))}),
             field,
         )
-    return sorted(zones, key=lambda zone: slugs.index(zone.slug))
+    return sorted(zones, key=lambda zone: zone.name)  # the order Agent.zones loads them in
 
 
 def create_user(dbsession, *, email, password, role, name="", client=None, zones=(), agent=None):
@@ -94,12 +94,19 @@ def check_user_shape(role, client, zones, agent):
         )
     if role == "agent" and agent is None:
         raise RuleViolation("validation_error", _("agent_required", default="Name the agent."), "agent")
+    if role != "agent" and agent is not None:
+        raise RuleViolation("validation_error", _("agent_only_for_agents", default="Only an agent's login names an agent."), "agent")
+    if role != "zone_manager" and zones:
+        raise RuleViolation(
+            "validation_error", _("zones_only_for_zone_managers", default="Only zone managers have zones."), "zones"
+        )
 
 
-def client_by_slug(dbsession, slug, field="client"):
+def client_by_slug(dbsession, slug, field="client", unknown_code="validation_error"):
     client = dbsession.execute(select(Client).where(Client.slug == slug)).scalar_one_or_none()
     if client is None:
-        raise RuleViolation("validation_error", _("unknown_client", default="Unknown client."), field)
+        message = _("unknown_client", default="Unknown client.") if unknown_code == "validation_error" else None
+        raise RuleViolation(unknown_code, message, field)
     return client
 
 

@@ -6,7 +6,7 @@ from agents import schemas, services
 from agents.models import Agent, Zone
 from agents.resources import AgentContainer, UserContainer, ZoneContainer
 from agents.serialize import agent_json, user_json, zone_json
-from campaigns.resources import ClientFolder
+from campaigns.resources import client_folder
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
@@ -54,12 +54,14 @@ def user_create(context, request):
     client = agent = None
     zones = []
     if data["client"] is not None:
-        client = services.client_by_slug(request.dbsession, data["client"])
+        # Only someone who may manage every client (an admin) learns that a slug does not exist.
+        unknown = "validation_error" if request.has_permission(P.MANAGE, request.root) else "forbidden"
+        client = services.client_by_slug(request.dbsession, data["client"], unknown_code=unknown)
         zones = services.zones_by_slug(request.dbsession, client, data["zones"], field="zones")
         if data["agent"] is not None:
             agent = services.agent_by_slug(request.dbsession, client, data["agent"])
     services.check_user_shape(data["role"], client, zones, agent)
-    target = ClientFolder(request, client.slug, request.root["clients"], client) if client else request.root
+    target = client_folder(request, client) if client else request.root
     if not request.has_permission(P.MANAGE, target):
         raise RuleViolation("forbidden", field="client" if client else "role")
     user = services.create_user(

@@ -14,13 +14,13 @@ from callcenter.resources import AppointmentContainer, AppointmentResource, Call
 from callcenter.rules import local_to_utc
 from callcenter.serialize import appointment_json, page_json
 from campaigns.models import Client
-from campaigns.resources import CampaignFolder, ClientFolder
+from campaigns.resources import CampaignFolder, ClientFolder, client_folder, permitted
 from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
 from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
-from portal.i18n import _
+from portal.i18n import LOCALE_COOKIE, _
 
 
 def counts_of(request, folder):
@@ -73,7 +73,8 @@ def folder_of_list(context):
 
 
 def query_page(context, request):
-    params = deserialize(schemas.AppointmentQuery(), dict(request.GET))
+    query = {key: value for key, value in request.GET.items() if key != LOCALE_COOKIE}
+    params = deserialize(schemas.AppointmentQuery(), query)
     filters = services.AppointmentFilters(
         upcoming=params["upcoming"],
         state=params["state"],
@@ -228,14 +229,9 @@ def _form_field(field):
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter:templates/workspace.jinja2")
 def workspace(context, request):
     """Campaigns open for booking; a full campaign is no longer offered (rule 7)."""
-    client_ids = None
-    if request.user.role == "account_manager":
-        client_ids = select_portfolio(request)
-    return {"campaigns": campaigns_open_for_booking(request.dbsession, client_ids)}
-
-
-def select_portfolio(request):
-    return select(Client.id).where(Client.account_manager_id == request.user.id)
+    campaigns = campaigns_open_for_booking(request.dbsession)
+    bookable = {client.id for client in permitted(request, P.BOOK, {c.client for c in campaigns})}
+    return {"campaigns": [campaign for campaign in campaigns if campaign.client_id in bookable]}
 
 
 def home_for_client_user(request, user):

@@ -44,6 +44,16 @@ class ClientFolder(Resource):
         return {"client_id": self.client.id}
 
 
+def client_folder(request, client):
+    """The folder resource of ``client``, to ask the ACL about it outside traversal."""
+    return ClientFolder(request, client.slug, ClientContainer(request, "clients", request.root), client)
+
+
+def permitted(request, permission, clients):
+    """The clients on whose folder the user has ``permission``: lists follow the ACL too."""
+    return [client for client in clients if request.has_permission(permission, client_folder(request, client))]
+
+
 class CampaignContainer(Resource):
     def __getitem__(self, slug):
         client = self.__parent__.client

@@ -1,5 +1,6 @@
 """Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager
 
 from campaigns.models import Campaign, Client, Step
 from portal.errors import RuleViolation
@@ -132,16 +133,15 @@ def campaign_counts(campaign):
     return counts
 
 
-def campaigns_open_for_booking(dbsession, client_ids=None):
+def campaigns_open_for_booking(dbsession):
     """Campaigns with places left, the operators' list (rule 7): a full one leaves it."""
     query = (
         select(Campaign)
         .join(Client)
+        .options(contains_eager(Campaign.client))
         .where(Campaign.taken < Campaign.purchased)
         .order_by(Client.name, Campaign.name)
     )
-    if client_ids is not None:
-        query = query.where(Campaign.client_id.in_(client_ids))
     return dbsession.execute(query).scalars().all()
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from campaigns import schemas, services
 from campaigns.models import Campaign, Client, Step
+from campaigns.resources import permitted
 from campaigns.resources import CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, StepContainer, StepResource
 from campaigns.serialize import campaign_json, client_json, step_json
 from portal import permissions as P
@@ -14,11 +15,9 @@ from portal.models import User
 
 
 def visible_clients(request):
-    """Admins and operators see every client; an account manager his/her portfolio."""
-    query = select(Client).order_by(Client.name)
-    if request.user.role == "account_manager":
-        query = query.where(Client.account_manager_id == request.user.id)
-    return request.dbsession.execute(query).scalars().all()
+    """The clients whose folder the user may see (an account manager: the portfolio)."""
+    clients = request.dbsession.execute(select(Client).order_by(Client.name)).scalars().all()
+    return permitted(request, P.VIEW, clients)
 
 
 @view_config(context=ClientContainer, permission=P.LIST_CLIENTS, renderer="campaigns:templates/clients.jinja2")

@@ -2,12 +2,16 @@
 import colander
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, view_config
+from sqlalchemy.exc import IntegrityError
 
 from portal.errors import RuleViolation
 from portal.i18n import _
 
 API_ROUTE = "api"
 API_PREFIX = "/api/v1"
+# Two requests creating the same slug or e-mail at once: the loser meets the unique
+# constraint at flush, after the service's own check passed. Still a clean refusal.
+DUPLICATE = RuleViolation("conflict", _("already_exists", default="This name is already in use."))
 
 
 def api_view(**settings):
@@ -92,6 +96,11 @@ def error_response(request, violation):
 @exception_view_config(RuleViolation, route_name=API_ROUTE, renderer="json")
 def api_rule_violation(exc, request):
     return error_response(request, exc)
+
+
+@exception_view_config(IntegrityError, route_name=API_ROUTE, renderer="json")
+def api_integrity_error(exc, request):
+    return error_response(request, DUPLICATE)
 
 
 @exception_view_config(HTTPForbidden, route_name=API_ROUTE, renderer="json")

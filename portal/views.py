@@ -5,8 +5,10 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from portal.api import api_view, error_response
+
+from portal.api import DUPLICATE, api_view, error_response
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
 from portal.i18n import LOCALE_COOKIE, LOCALES, _
@@ -83,7 +85,8 @@ def password_view(context, request):
 @view_config(context=Root, name="language", permission=NO_PERMISSION_REQUIRED)
 def language_view(context, request):
     locale = request.params.get("locale")
-    target = request.referer if request.referer and request.referer.startswith(request.application_url) else "/"
+    referer = request.referer or ""
+    target = referer if referer.startswith(request.application_url + "/") else request.application_url + "/"
     response = HTTPFound(target)
     if locale in LOCALES:
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax")
@@ -113,6 +116,12 @@ def bad_csrf_view(exc, request):
         return error_response(request, violation)
     request.response.status_int = 403
     return error_page(request, violation)
+
+
+@exception_view_config(IntegrityError, renderer="portal:templates/error.jinja2")
+def integrity_error_view(exc, request):
+    request.response.status_int = DUPLICATE.status
+    return error_page(request, DUPLICATE)
 
 
 @exception_view_config(RuleViolation, renderer="portal:templates/error.jinja2")
