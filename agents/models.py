@@ -1,7 +1,7 @@
 """Zones, field agents and their weekly schedules."""
-from datetime import time
+from datetime import date, time
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Time, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -40,9 +40,6 @@ class Zone(Base):
     )
     managers: Mapped[list[User]] = relationship(secondary=user_zones, backref="zones")
 
-    def covers(self, postal_code):
-        return postal_code in (self.postal_codes or [])
-
 
 class Agent(Base):
     __tablename__ = "agents"
@@ -77,3 +74,47 @@ class ScheduleInterval(Base):
     end_time: Mapped[time] = mapped_column(Time)
 
     agent: Mapped[Agent] = relationship(back_populates="schedule")
+
+
+class ScheduleException(Base):
+    """A dated change to an agent's week: an extra opening, or a closure (whole day when no times)."""
+
+    __tablename__ = "schedule_exceptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))  # "opening" or "closure"
+    start_time: Mapped[time | None] = mapped_column(Time)
+    end_time: Mapped[time | None] = mapped_column(Time)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ClosedDay(Base):
+    """An extra closed day beyond public holidays, for a whole client, one zone or one agent."""
+
+    __tablename__ = "closed_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Unavailability(Base):
+    """A period in which an agent, a zone or the whole client takes no meetings (rule 6)."""
+
+    __tablename__ = "unavailabilities"
+    __table_args__ = (Index("ix_unavailabilities_client_end", "client_id", "end_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    start_at = mapped_column(UTCDateTime, nullable=False)
+    end_at = mapped_column(UTCDateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)

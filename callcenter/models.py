@@ -1,5 +1,5 @@
 """Appointments booked by the call-center into the agents' calendars."""
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agents.models import Agent, Zone
@@ -40,6 +40,8 @@ class Appointment(Base):
     prospect_postal_code: Mapped[str] = mapped_column(String(10))
     notes: Mapped[str] = mapped_column(Text, default="")
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Booked outside the agent's schedule by someone allowed to (rule 9): kept for the record.
+    out_of_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
@@ -52,3 +54,27 @@ class Appointment(Base):
     @property
     def active(self):
         return self.state in ACTIVE_STATES
+
+
+class Hold(Base):
+    """An operator's short claim on a slot while filling in the prospect (rule 10)."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_agent_expires", "agent_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    start_at = mapped_column(UTCDateTime, nullable=False)
+    end_at = mapped_column(UTCDateTime, nullable=False)
+    busy_until = mapped_column(UTCDateTime, nullable=False)
+    expires_at = mapped_column(UTCDateTime, nullable=False)
+    # A hold ends early when booked (consumed) or let go (released).
+    ended_at = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    agent: Mapped[Agent] = relationship()
+
+    def active_at(self, now):
+        return self.ended_at is None and self.expires_at > now

@@ -1,89 +1,13 @@
-"""Booking and reading appointments: one business operation per function."""
+"""Reading appointments: folder counts and lists (booking is in callcenter.booking)."""
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from agents.models import Agent, Zone
 from callcenter.models import ACTIVE_STATES, Appointment
-from callcenter.rules import appointment_span, check_insertion_cutoff
-from campaigns.models import Campaign, Client
-from campaigns.services import take_place
-from portal.errors import RuleViolation
-from portal.i18n import _
-
-
-def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", fields=None, booked_by=None, now):
-    """Book a new appointment (rules 1, 7, 8), or raise the refusal with its code.
-
-    Locks are taken in one order, campaign then agent then client, so that
-    concurrent bookings queue instead of deadlocking.
-    """
-    check_insertion_cutoff(start, now, campaign.cutoff_hours)
-    if agent.client_id != campaign.client_id or not agent.active:
-        raise RuleViolation(
-            "validation_error", _("agent_not_in_campaign", default="This agent does not work for this client."), "agent"
-        )
-    start, end, busy_until = appointment_span(start, campaign.appointment_minutes, campaign.buffer_minutes)
-    take_place(dbsession, campaign)
-    lock_agent_calendar(dbsession, agent.id)
-    if agent_is_busy(dbsession, agent.id, start, busy_until):
-        raise RuleViolation("slot_taken", field="start")
-    appointment = Appointment(
-        client_id=campaign.client_id,
-        number=next_appointment_number(dbsession, campaign.client_id),
-        campaign_id=campaign.id,
-        agent_id=agent.id,
-        zone_id=zone_for(agent, prospect["postal_code"]),
-        start_at=start,
-        end_at=end,
-        busy_until=busy_until,
-        state="to_confirm",
-        prospect_name=prospect["name"],
-        prospect_phone=prospect["phone"],
-        prospect_postal_code=prospect["postal_code"],
-        notes=notes or "",
-        fields=fields or {},
-        booked_by_id=booked_by.id if booked_by is not None else None,
-    )
-    dbsession.add(appointment)
-    dbsession.flush()
-    return appointment
-
-
-def lock_agent_calendar(dbsession, agent_id):
-    """Serialise the bookings of one agent (SQLite already has a single writer)."""
-    dbsession.execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
-
-
-def agent_is_busy(dbsession, agent_id, start, busy_until):
-    overlap = select(Appointment.id).where(
-        Appointment.agent_id == agent_id,
-        Appointment.state.in_(ACTIVE_STATES),
-        Appointment.start_at < busy_until,
-        Appointment.busy_until > start,
-    )
-    return dbsession.execute(overlap.limit(1)).first() is not None
-
-
-def next_appointment_number(dbsession, client_id):
-    """Numbers are sequential per client; the UPDATE locks the counter until commit."""
-    dbsession.execute(
-        update(Client)
-        .where(Client.id == client_id)
-        .values(last_appointment_number=Client.last_appointment_number + 1),
-        execution_options={"synchronize_session": False},
-    )
-    return dbsession.execute(select(Client.last_appointment_number).where(Client.id == client_id)).scalar_one()
-
-
-def zone_for(agent, postal_code):
-    """The agent's zone covering the postal code, else the agent's first zone."""
-    for zone in agent.zones:
-        if zone.covers(postal_code):
-            return zone.id
-    return agent.zones[0].id if agent.zones else None
+from campaigns.models import Campaign
 
 
 def folder_counts(dbsession, scope):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from agents.models import Agent
 from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
-from callcenter import schemas, services
+from callcenter import booking, schemas, services
 from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments
 from callcenter.rules import local_to_utc
 from callcenter.serialize import appointment_json, page_json
@@ -137,7 +137,7 @@ def appointment_create(context, request):
     data = parse(request, schemas.BookingCreate())
     campaign = context.__parent__.campaign
     agent = _agent_of_client(request, campaign.client_id, data["agent"])
-    appointment = services.book_appointment(
+    appointment = booking.book_appointment(
         request.dbsession,
         campaign=campaign,
         agent=agent,
@@ -202,7 +202,7 @@ def _book_from_form(request, campaign, agents, appstruct):
     if naive.tzinfo is not None:
         raise RuleViolation("validation_error", _("bad_local_datetime", default="Not a valid date and time."), "start")
     agent = next(agent for agent in agents if agent.slug == appstruct["agent"])
-    return services.book_appointment(
+    return booking.book_appointment(
         request.dbsession,
         campaign=campaign,
         agent=agent,

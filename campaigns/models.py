@@ -1,7 +1,7 @@
 """Clients (the tenants), their campaigns and the steps that make up the quota."""
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -51,6 +51,9 @@ class Campaign(Base):
 
     client: Mapped[Client] = relationship(back_populates="campaigns")
     steps: Mapped[list["Step"]] = relationship(back_populates="campaign", order_by="Step.number")
+    fields: Mapped[list["CampaignField"]] = relationship(
+        back_populates="campaign", order_by="CampaignField.position", cascade="all, delete-orphan"
+    )
 
     @property
     def remaining(self):
@@ -80,3 +83,25 @@ class Step(Base):
     confirmed_at = mapped_column(UTCDateTime, nullable=True)
 
     campaign: Mapped[Campaign] = relationship(back_populates="steps")
+
+
+FIELD_KINDS = ("text", "number", "choice", "date", "yes_no")
+
+
+class CampaignField(Base):
+    """An extra prospect field the campaign asks operators to fill in (rule 14)."""
+
+    __tablename__ = "campaign_fields"
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    help_text: Mapped[str] = mapped_column(String(500), default="")
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="fields")

@@ -23,6 +23,8 @@ class User(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Operators trusted to book outside an agent's schedule in exceptional cases (rule 9).
+    may_book_out_of_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped when the password changes, so other sessions of the user end.
     credentials_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow)

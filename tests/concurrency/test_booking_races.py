@@ -14,13 +14,23 @@ from sqlalchemy.orm import sessionmaker
 from callcenter.models import Appointment
 from campaigns.models import Campaign, Client
 from portal.models import User
+from tests.conftest import NOW
 from tests.factories import Tenant, make_token
 
 THREADS = 16
 
 
 @pytest.fixture
-def committed_tenant(engine, wsgi_app):
+def fixed_clock(wsgi_app):
+    """The app's clock at the suite's NOW, so the slots below stay ahead and on working days."""
+    saved = wsgi_app.registry["clock"]
+    wsgi_app.registry["clock"] = lambda: NOW
+    yield
+    wsgi_app.registry["clock"] = saved
+
+
+@pytest.fixture
+def committed_tenant(engine, wsgi_app, fixed_clock):
     """A tenant committed to the database, removed at the end."""
     factory = sessionmaker(bind=engine)
     with factory() as session:
@@ -68,9 +78,14 @@ def booking(names, token, agent, start):
 
 
 def next_monday_at(hour):
-    today = datetime.now(timezone.utc).date()
-    monday = today + timedelta(days=7 - today.weekday() + 7)
-    return datetime.combine(monday, time(hour), timezone.utc)
+    """Monday 30 November 2026 at ``hour`` UTC (an hour later in Rome), a week after NOW."""
+    return datetime.combine(NOW.date() + timedelta(days=7), time(hour), timezone.utc)
+
+
+def nth_slot(index):
+    """Slots two hours apart inside the 09-18 schedule, four a day, from Monday on."""
+    day, rank = divmod(index, 4)
+    return next_monday_at(8) + timedelta(days=day, hours=2 * rank)
 
 
 def stored(engine, ids):
@@ -84,8 +99,7 @@ def stored(engine, ids):
 
 def test_parallel_bookings_take_exactly_the_places_left(engine, wsgi_app, committed_tenant):
     names, ids, tokens = committed_tenant
-    start = next_monday_at(6)
-    requests = [booking(names, tokens["operator"], names["agents"][i % 2], start + timedelta(hours=2 * (i // 2)))
+    requests = [booking(names, tokens["operator"], names["agents"][i % 2], nth_slot(i // 2))
                 for i in range(THREADS)]
     responses = fire(wsgi_app, requests)
     statuses = sorted(response.status_int for response in responses)

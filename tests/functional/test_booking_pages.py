@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from callcenter.models import Appointment
 from callcenter.rules import _NONEXISTENT_TIME
-from callcenter.services import book_appointment
+from callcenter.booking import book_appointment
 from campaigns.services import change_counters
 from portal.errors import RuleViolation
 from tests.conftest import NOW
