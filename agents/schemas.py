@@ -52,3 +52,37 @@ class UserCreate(colander.MappingSchema):
     client = colander.SchemaNode(colander.String(), missing=None)
     zones = Strings(missing=())
     agent = colander.SchemaNode(colander.String(), missing=None)
+
+
+class ScheduleReplace(colander.MappingSchema):
+    schedule = Schedule()
+
+
+def _exception_times(node, value):
+    if value["kind"] == "opening" and (value["start"] is None or value["end"] is None):
+        raise colander.Invalid(node["start"], _("opening_needs_times", default="An opening needs its start and end."))
+    if (value["start"] is None) != (value["end"] is None):
+        raise colander.Invalid(node["end"], _("both_times_or_none", default="Give both times, or neither."))
+    if value["start"] is not None and value["end"] <= value["start"]:
+        raise colander.Invalid(node["end"], _("schedule_end_before_start",
+                                              default="A schedule interval must end after it starts."))
+
+
+class ExceptionCreate(colander.MappingSchema):
+    """A dated opening, or a closure of a whole day (no times) or of part of it."""
+
+    day = colander.SchemaNode(colander.Date())
+    kind = colander.SchemaNode(colander.String(), validator=colander.OneOf(("opening", "closure")))
+    start = colander.SchemaNode(colander.Time(), missing=None)
+    end = colander.SchemaNode(colander.Time(), missing=None)
+    reason = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing="")
+
+    def validator(self, node, value):
+        _exception_times(node, value)
+
+
+class ClosedDayCreate(colander.MappingSchema):
+    day = colander.SchemaNode(colander.Date())
+    zone = colander.SchemaNode(colander.String(), missing=None)
+    agent = colander.SchemaNode(colander.String(), missing=None)
+    reason = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing="")

@@ -40,3 +40,21 @@ def user_json(user, client=None, agent=None):
         "zones": [zone.slug for zone in user.zones] if user.role == "zone_manager" else [],
         "agent": agent.slug if agent is not None else None,
     }
+
+
+def hhmm(value):
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def exception_json(exception):
+    return {"day": exception.day.isoformat(), "kind": exception.kind, "start": hhmm(exception.start_time),
+            "end": hhmm(exception.end_time), "reason": exception.reason}
+
+
+def closed_day_json(closed, zones_by_id=None, agents_by_id=None):
+    return {
+        "day": closed.day.isoformat(),
+        "zone": zones_by_id[closed.zone_id].slug if closed.zone_id else None,
+        "agent": agents_by_id[closed.agent_id].slug if closed.agent_id else None,
+        "reason": closed.reason,
+    }

@@ -1,7 +1,7 @@
 """Zones, agents and the people who log in to the client's folders."""
 from sqlalchemy import func, select
 
-from agents.models import Agent, ScheduleInterval, Zone
+from agents.models import Agent, ClosedDay, ScheduleException, ScheduleInterval, Zone
 from campaigns.models import Client
 from campaigns.services import refuse_duplicate
 from portal.errors import RuleViolation
@@ -23,13 +23,8 @@ def create_agent(dbsession, client, *, slug, name, email="", phone="", zones=(),
     refuse_duplicate(dbsession, select(Agent.id).where(Agent.client_id == client.id, Agent.slug == slug), "slug")
     agent = Agent(client_id=client.id, slug=slug, name=name, email=email, phone=phone, active=True)
     agent.zones = zones_by_slug(dbsession, client, zones, field="zones")
+    check_intervals(schedule)
     for interval in schedule:
-        if interval["end"] <= interval["start"]:
-            raise RuleViolation(
-                "validation_error",
-                _("schedule_end_before_start", default="A schedule interval must end after it starts."),
-                "schedule",
-            )
         agent.schedule.append(
             ScheduleInterval(weekday=interval["weekday"], start_time=interval["start"], end_time=interval["end"])
         )
@@ -117,3 +112,39 @@ def agent_by_slug(dbsession, client, slug, field="agent"):
     if agent is None:
         raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), field)
     return agent
+
+
+def replace_schedule(agent, intervals):
+    """The agent's weekly schedule becomes ``intervals`` (weekday, start, end)."""
+    check_intervals(intervals)
+    agent.schedule = [ScheduleInterval(weekday=i["weekday"], start_time=i["start"], end_time=i["end"])
+                      for i in intervals]
+    return agent
+
+
+def check_intervals(intervals):
+    for interval in intervals:
+        if interval["end"] <= interval["start"]:
+            raise RuleViolation(
+                "validation_error",
+                _("schedule_end_before_start", default="A schedule interval must end after it starts."),
+                "schedule",
+            )
+
+
+def add_schedule_exception(dbsession, agent, *, day, kind, start=None, end=None, reason=""):
+    exception = ScheduleException(agent_id=agent.id, day=day, kind=kind, start_time=start, end_time=end,
+                                  reason=reason)
+    dbsession.add(exception)
+    dbsession.flush()
+    return exception
+
+
+def add_closed_day(dbsession, client, *, day, zone=None, agent=None, reason=""):
+    """A closed day for the whole client, or only one of its zones or agents."""
+    closed = ClosedDay(client_id=client.id, day=day, reason=reason,
+                       zone_id=zone.id if zone is not None else None,
+                       agent_id=agent.id if agent is not None else None)
+    dbsession.add(closed)
+    dbsession.flush()
+    return closed

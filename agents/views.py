@@ -1,12 +1,14 @@
 """Zones, agents and users through the API (spec §9.1)."""
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agents import schemas, services
-from agents.models import Agent, Zone
-from agents.resources import AgentContainer, UserContainer, ZoneContainer
-from agents.serialize import agent_json, user_json, zone_json
-from campaigns.resources import client_folder
+from agents.models import Agent, ClosedDay, ScheduleException, Zone
+from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer
+from agents.serialize import agent_json, closed_day_json, exception_json, user_json, zone_json
+from campaigns.resources import ClientFolder, client_folder
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
@@ -76,6 +78,65 @@ def user_create(context, request):
     )
     request.response.status_int = 201
     return user_json(user, client=client, agent=agent)
+
+
+@api_view(context=AgentFolder, name="schedule", request_method="GET", permission=P.VIEW)
+def schedule_get(context, request):
+    """The weekly schedule and the dated openings and closures from today on."""
+    today = request.now.astimezone(ZoneInfo(client_of(context).timezone)).date()
+    exceptions = request.dbsession.execute(
+        select(ScheduleException)
+        .where(ScheduleException.agent_id == context.agent.id, ScheduleException.day >= today)
+        .order_by(ScheduleException.day, ScheduleException.start_time)
+    ).scalars().all()
+    return {"schedule": agent_json(context.agent)["schedule"],
+            "exceptions": [exception_json(exception) for exception in exceptions]}
+
+
+@api_view(context=AgentFolder, name="schedule", request_method="PUT", permission=P.MANAGE)
+def schedule_replace(context, request):
+    data = parse(request, schemas.ScheduleReplace())
+    services.replace_schedule(context.agent, data["schedule"])
+    request.dbsession.flush()
+    return schedule_get(context, request)
+
+
+@api_view(context=AgentFolder, name="exceptions", request_method="POST", permission=P.MANAGE)
+def exception_create(context, request):
+    data = parse(request, schemas.ExceptionCreate())
+    exception = services.add_schedule_exception(request.dbsession, context.agent, **data)
+    request.response.status_int = 201
+    return exception_json(exception)
+
+
+@api_view(context=ClientFolder, name="closed-days", request_method="GET", permission=P.VIEW)
+def closed_days_list(context, request):
+    client = context.client
+    rows = request.dbsession.execute(
+        select(ClosedDay).where(ClosedDay.client_id == client.id).order_by(ClosedDay.day)
+    ).scalars().all()
+    zones = {zone.id: zone for zone in request.dbsession.execute(select(Zone).where(Zone.client_id == client.id)).scalars()}
+    agents = {agent.id: agent for agent in request.dbsession.execute(
+        select(Agent).where(Agent.client_id == client.id)).scalars()}
+    return {"items": [closed_day_json(row, zones, agents) for row in rows]}
+
+
+@api_view(context=ClientFolder, name="closed-days", request_method="POST", permission=P.MANAGE)
+def closed_day_create(context, request):
+    data = parse(request, schemas.ClosedDayCreate())
+    client = context.client
+    zone = services.zones_by_slug(request.dbsession, client, [data["zone"]], field="zone")[0] if data["zone"] else None
+    agent = services.agent_by_slug(request.dbsession, client, data["agent"]) if data["agent"] else None
+    closed = services.add_closed_day(request.dbsession, client, day=data["day"], zone=zone, agent=agent,
+                                     reason=data["reason"])
+    request.response.status_int = 201
+    return closed_day_json(closed, {zone.id: zone} if zone else {}, {agent.id: agent} if agent else {})
+
+
+def client_of(folder):
+    while not isinstance(folder, ClientFolder):
+        folder = folder.__parent__
+    return folder.client
 
 
 def includeme(config):

@@ -9,7 +9,8 @@ from agents.services import create_agent, create_user, create_zone
 from callcenter.models import Appointment
 from callcenter.rules import appointment_span
 from campaigns.models import Client
-from campaigns.services import add_step, change_counters, confirm_step, create_campaign, create_client
+from campaigns.services import (add_campaign_field, add_step, change_counters, confirm_step, create_campaign,
+                                create_client)
 
 DEMO_PASSWORD = "demo-password"
 DEMO_LOGINS = (
@@ -72,6 +73,13 @@ def load_demo_data(dbsession, *, now):
     renewal = add_step(dbsession, campaign, quantity=50, valid_from=today - timedelta(days=30),
                        valid_to=today + timedelta(days=60), description="Rinnovo",
                        created_by=users["account_manager"])
+    add_campaign_field(dbsession, campaign, name="window_type", label="Tipo di serramento", kind="choice",
+                       required=True, choices=["PVC", "Legno", "Alluminio"],
+                       help_text="Chiedere il materiale degli infissi attuali.")
+    add_campaign_field(dbsession, campaign, name="windows", label="Numero di finestre", kind="number",
+                       help_text="Una stima va bene.")
+    add_campaign_field(dbsession, campaign, name="owner", label="Proprietario dell'immobile", kind="yes_no",
+                       help_text="Solo il proprietario può firmare il contratto.")
     confirm_step(dbsession, first, now=now)
     confirm_step(dbsession, renewal, now=now)
     _book_history(dbsession, client, campaign, agents, users["operator"], today, now)

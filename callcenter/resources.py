@@ -3,7 +3,7 @@ from pyramid.authorization import Allow
 from sqlalchemy import select
 
 from campaigns.resources import CampaignFolder, ClientFolder
-from callcenter.models import Appointment
+from callcenter.models import Appointment, Hold
 from portal import permissions as P
 from portal.resources import Resource, Root
 
@@ -43,6 +43,32 @@ class CampaignAppointments(Resource):
     """POST here books into the campaign (permission ``book``)."""
 
 
+class HoldContainer(Resource):
+    """POST here holds a slot (permission ``book``); each hold is found by its id."""
+
+    def __getitem__(self, hold_id):
+        if not (hold_id.isascii() and hold_id.isdigit() and len(hold_id) <= 9):
+            raise KeyError(hold_id)
+        hold = self.dbsession.execute(
+            select(Hold).where(Hold.id == int(hold_id), Hold.campaign_id == self.__parent__.campaign.id)
+        ).scalar_one_or_none()
+        if hold is None:
+            raise KeyError(hold_id)
+        return HoldResource(self.request, hold_id, self, hold)
+
+
+class HoldResource(Resource):
+    """Only the operator who holds a slot may let it go."""
+
+    def __init__(self, request, name, parent, hold):
+        super().__init__(request, name, parent)
+        self.hold = hold
+
+    @property
+    def __acl__(self):
+        return [(Allow, f"user:{self.hold.operator_id}", P.RELEASE)]
+
+
 class CallCenter(Resource):
     """The operators' workspace."""
 
@@ -55,4 +81,5 @@ class CallCenter(Resource):
 def includeme(config):
     config.add_resource_child(ClientFolder, "appointments", AppointmentContainer)
     config.add_resource_child(CampaignFolder, "appointments", CampaignAppointments)
+    config.add_resource_child(CampaignFolder, "holds", HoldContainer)
     config.add_resource_child(Root, "callcenter", CallCenter)

@@ -7,7 +7,8 @@ import deform
 from callcenter.models import APPOINTMENT_STATES
 from portal.i18n import _
 from portal.schemas import CSRFSchema
-from portal.schemas_api import AwareDateTime, slug_node
+from campaigns.fields import StrictBoolean
+from portal.schemas_api import AwareDateTime, StrictInt, slug_node
 
 PHONE = r"^\+?[0-9][0-9 ./-]{5,30}\Z"
 POSTAL_CODE = r"^[A-Za-z0-9][A-Za-z0-9 -]{2,9}\Z"
@@ -31,22 +32,39 @@ def postal_code_node(**kw):
     )
 
 
+PROVINCE = r"^[A-Za-z]{2}\Z"
+
+
 class Prospect(colander.MappingSchema):
     name = prospect_name_node()
     phone = phone_node()
     postal_code = postal_code_node()
-
-
-class CampaignFields(colander.MappingSchema):
-    """Campaign-specific prospect fields (rule 14) come with the booking engine; none yet."""
+    province = colander.SchemaNode(colander.String(), validator=colander.Regex(PROVINCE), missing=None)
 
 
 class BookingCreate(colander.MappingSchema):
     agent = slug_node()
     start = colander.SchemaNode(AwareDateTime())
+    hold = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 2**31 - 1), missing=None)
+    out_of_schedule = colander.SchemaNode(StrictBoolean(), missing=False)
     prospect = Prospect()
     notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=4000), missing="")
-    fields = CampaignFields(missing={})
+    # The campaign's own fields (rule 14) are checked against its definitions by the booking.
+    fields = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing={})
+
+
+class HoldCreate(colander.MappingSchema):
+    agent = slug_node()
+    start = colander.SchemaNode(AwareDateTime())
+
+
+class SlotQuery(colander.MappingSchema):
+    """Which week and which zone: the zone by name, or routed from the prospect (rule 13)."""
+
+    week = colander.SchemaNode(colander.String(), missing=None)
+    postal_code = postal_code_node(missing=None)
+    province = colander.SchemaNode(colander.String(), validator=colander.Regex(PROVINCE), missing=None)
+    zone = colander.SchemaNode(colander.String(), validator=colander.Length(max=60), missing=None)
 
 
 class Flag(colander.String):

@@ -33,3 +33,28 @@ def page_json(page):
         "per_page": page.per_page,
         "has_more": page.has_more,
     }
+
+
+def hold_json(hold, tz):
+    return {
+        "id": hold.id,
+        "agent": hold.agent.slug,
+        "start": local_iso(hold.start_at, tz),
+        "end": local_iso(hold.end_at, tz),
+        "expires_at": local_iso(hold.expires_at, tz),
+    }
+
+
+def week_json(week, zone, slots_by_agent, tz):
+    """Free slots (spec §9.1 shape) and, apart, the ones other operators hold now."""
+    free, held = [], []
+    for agent, slots in slots_by_agent.items():
+        for slot in slots:
+            item = {"agent": agent.slug, "start": local_iso(slot.start, tz), "end": local_iso(slot.end, tz)}
+            if slot.held_until is not None:
+                held.append({**item, "until": local_iso(slot.held_until, tz)})
+            else:
+                if slot.hold_id is not None:
+                    item["hold"] = slot.hold_id
+                free.append(item)
+    return {"week": week, "zone": zone.slug, "slots": free, "held": held}

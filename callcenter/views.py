@@ -1,18 +1,22 @@
 """Folder pages, the operators' workspace, booking (browser and API)."""
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from agents.availability import iso_week
 from agents.models import Agent
 from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
 from callcenter import booking, schemas, services
-from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments
+from callcenter.holds import release_hold
+from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
+                                  HoldContainer, HoldResource)
 from callcenter.rules import local_to_utc
-from callcenter.serialize import appointment_json, page_json
+from callcenter.serialize import appointment_json, hold_json, page_json, week_json
 from campaigns.models import Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder, permitted
 from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
@@ -147,9 +151,56 @@ def appointment_create(context, request):
         fields=data["fields"],
         booked_by=request.user,
         now=request.now,
+        hold_id=data["hold"],
+        out_of_schedule=data["out_of_schedule"],
+        may_book_out_of_schedule=request.has_permission(P.BOOK_OUT_OF_SCHEDULE, context),
     )
     request.response.status_int = 201
     return appointment_json(appointment)
+
+
+# --- Free slots and holds (rules 9, 10, 13) ----------------------------------------------------
+
+
+def slot_query(context, request):
+    """(week, zone) asked for; the week defaults to the first one a new booking can fall in."""
+    query = {key: value for key, value in request.GET.items() if key != LOCALE_COOKIE}
+    params = deserialize(schemas.SlotQuery(), query)
+    campaign = context.campaign
+    tz = ZoneInfo(campaign.client.timezone)
+    week = params["week"] or iso_week((request.now + timedelta(hours=campaign.cutoff_hours)).astimezone(tz).date())
+    if not (params["zone"] or params["postal_code"] or params["province"]):
+        raise RuleViolation("validation_error", _("postal_code_required", default="Give the prospect's postal code."),
+                            "postal_code")
+    zone = booking.zone_for_prospect(request.dbsession, campaign.client, params["postal_code"], params["province"],
+                                     params["zone"])
+    return week, zone, params
+
+
+@api_view(context=CampaignFolder, name="slots", request_method="GET", permission=P.BOOK)
+def slots_api(context, request):
+    week, zone, _params = slot_query(context, request)
+    slots = booking.week_slots(request.dbsession, context.campaign, zone, week, now=request.now,
+                               operator_id=request.user.id)
+    return week_json(week, zone, slots, context.campaign.client.timezone)
+
+
+@api_view(context=HoldContainer, request_method="POST", permission=P.BOOK)
+def hold_create(context, request):
+    data = parse(request, schemas.HoldCreate())
+    campaign = context.__parent__.campaign
+    agent = _agent_of_client(request, campaign.client_id, data["agent"])
+    hold = booking.hold_slot(request.dbsession, campaign=campaign, agent=agent, start=data["start"],
+                             operator=request.user, now=request.now)
+    request.response.status_int = 201
+    return hold_json(hold, campaign.client.timezone)
+
+
+@api_view(context=HoldResource, request_method="DELETE", permission=P.RELEASE)
+def hold_release(context, request):
+    release_hold(context.hold, now=request.now)
+    request.response.status_int = 204
+    return request.response
 
 
 def _agent_of_client(request, client_id, slug):

@@ -34,6 +34,7 @@ class ClientFolder(Resource):
         acl = [
             (Allow, f"client:{self.client.id}", P.CLIENT_USER),
             (Allow, "role:operator", P.OPERATOR),
+            (Allow, P.TRUSTED_OPERATOR, P.BOOK_OUT_OF_SCHEDULE),
         ]
         if self.client.account_manager_id is not None:
             acl.append((Allow, f"user:{self.client.account_manager_id}", P.ACCOUNT_MANAGER))
@@ -79,6 +80,10 @@ class CampaignFolder(Resource):
         return {"campaign_id": self.campaign.id}
 
 
+class FieldContainer(Resource):
+    """The campaign's extra prospect fields (rule 14)."""
+
+
 class StepContainer(Resource):
     def __getitem__(self, number):
         if not (number.isascii() and number.isdigit() and len(number) <= 9):  # else no INTEGER: a 500
@@ -103,3 +108,4 @@ def includeme(config):
     config.add_resource_child(Root, "clients", ClientContainer)
     config.add_resource_child(ClientFolder, "campaigns", CampaignContainer)
     config.add_resource_child(CampaignFolder, "steps", StepContainer)
+    config.add_resource_child(CampaignFolder, "fields", FieldContainer)

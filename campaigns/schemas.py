@@ -1,6 +1,8 @@
 """API bodies of clients, campaigns and steps (spec §9.1)."""
 import colander
 
+from campaigns.fields import StrictBoolean
+from campaigns.models import FIELD_KINDS
 from portal.i18n import _
 from portal.schemas_api import StrictInt, name_node, slug_node, timezone_validator
 
@@ -34,3 +36,34 @@ class StepCreate(colander.MappingSchema):
 
     def validator(self, node, value):
         _valid_range(node, value)
+
+
+class CampaignSettings(colander.MappingSchema):
+    """PATCH of a campaign's booking settings: only what is sent changes."""
+
+    name = name_node(missing=colander.drop)
+    appointment_minutes = colander.SchemaNode(StrictInt(), validator=colander.Range(10, 8 * 60), missing=colander.drop)
+    buffer_minutes = colander.SchemaNode(StrictInt(), validator=colander.Range(0, 4 * 60), missing=colander.drop)
+    cutoff_hours = colander.SchemaNode(StrictInt(), validator=colander.Range(0, 24 * 30), missing=colander.drop)
+    hold_minutes = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 60), missing=colander.drop)
+
+
+class Choices(colander.SequenceSchema):
+    choice = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=100))
+
+
+def _choices_for_choice_fields(node, value):
+    if value["kind"] == "choice" and not value["choices"]:
+        raise colander.Invalid(node["choices"], _("choices_required", default="A choice field needs its choices."))
+
+
+class FieldCreate(colander.MappingSchema):
+    name = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[a-z][a-z0-9_]{0,59}\Z"))
+    label = name_node()
+    kind = colander.SchemaNode(colander.String(), validator=colander.OneOf(FIELD_KINDS))
+    required = colander.SchemaNode(StrictBoolean(), missing=False)
+    help_text = colander.SchemaNode(colander.String(), validator=colander.Length(max=500), missing="")
+    choices = Choices(missing=())
+
+    def validator(self, node, value):
+        _choices_for_choice_fields(node, value)

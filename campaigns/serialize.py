@@ -17,6 +17,7 @@ def campaign_json(campaign):
         "appointment_minutes": campaign.appointment_minutes,
         "buffer_minutes": campaign.buffer_minutes,
         "cutoff_hours": campaign.cutoff_hours,
+        "hold_minutes": campaign.hold_minutes,
     }
     data.update(campaign_counts(campaign))
     return data
@@ -30,4 +31,15 @@ def step_json(step):
         "valid_to": step.valid_to.isoformat() if step.valid_to else None,
         "description": step.description,
         "state": step.state,
+    }
+
+
+def field_json(field):
+    return {
+        "name": field.name,
+        "label": field.label,
+        "kind": field.kind,
+        "required": field.required,
+        "help_text": field.help_text,
+        "choices": list(field.choices or []),
     }

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
-from campaigns.models import Campaign, Client, Step
+from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
 from portal.i18n import _
 
@@ -44,6 +44,27 @@ def create_campaign(dbsession, client, *, slug, name, appointment_minutes=60, bu
     dbsession.add(campaign)
     dbsession.flush()
     return campaign
+
+
+def update_campaign_settings(campaign, **settings):
+    """Length, travel buffer, insertion cutoff and hold time: they apply to bookings made from now on."""
+    for name, value in settings.items():
+        setattr(campaign, name, value)
+    return campaign
+
+
+def add_campaign_field(dbsession, campaign, *, name, label, kind, required=False, help_text="", choices=()):
+    """A new prospect field operators fill in when booking (rule 14)."""
+    refuse_duplicate(dbsession, select(CampaignField.id).where(
+        CampaignField.campaign_id == campaign.id, CampaignField.name == name), "name")
+    position = dbsession.execute(
+        select(func.count()).select_from(CampaignField).where(CampaignField.campaign_id == campaign.id)
+    ).scalar_one()
+    field = CampaignField(campaign=campaign, name=name, label=label, kind=kind, required=required,
+                          help_text=help_text, choices=list(choices), position=position)
+    dbsession.add(field)
+    dbsession.flush()
+    return field
 
 
 def add_step(dbsession, campaign, *, quantity, valid_from=None, valid_to=None, description="", created_by=None):

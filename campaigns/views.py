@@ -4,9 +4,9 @@ from sqlalchemy import select
 
 from campaigns import schemas, services
 from campaigns.models import Campaign, Client, Step
-from campaigns.resources import permitted
-from campaigns.resources import CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, StepContainer, StepResource
-from campaigns.serialize import campaign_json, client_json, step_json
+from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
+                                 StepContainer, StepResource, permitted)
+from campaigns.serialize import campaign_json, client_json, field_json, step_json
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
@@ -81,6 +81,25 @@ def campaign_create(context, request):
 @api_view(context=CampaignFolder, request_method="GET", permission=P.VIEW)
 def campaign_get(context, request):
     return campaign_json(context.campaign)
+
+
+@api_view(context=CampaignFolder, request_method="PATCH", permission=P.MANAGE)
+def campaign_update(context, request):
+    settings = parse(request, schemas.CampaignSettings())
+    return campaign_json(services.update_campaign_settings(context.campaign, **settings))
+
+
+@api_view(context=FieldContainer, request_method="GET", permission=P.VIEW)
+def fields_list(context, request):
+    return {"items": [field_json(field) for field in context.__parent__.campaign.fields]}
+
+
+@api_view(context=FieldContainer, request_method="POST", permission=P.MANAGE)
+def field_create(context, request):
+    data = parse(request, schemas.FieldCreate())
+    field = services.add_campaign_field(request.dbsession, context.__parent__.campaign, **data)
+    request.response.status_int = 201
+    return field_json(field)
 
 
 @api_view(context=StepContainer, request_method="GET", permission=P.VIEW)

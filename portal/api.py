@@ -53,6 +53,8 @@ def refuse_unknown_fields(schema, data, prefix=""):
         return
     if not isinstance(data, dict) or not isinstance(schema.typ, colander.Mapping):
         return
+    if schema.typ.unknown == "preserve":  # open mappings are checked by their owner (campaign fields)
+        return
     known = {child.name: child for child in schema.children}
     for key, value in data.items():
         if key not in known:

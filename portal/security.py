@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.models import ApiToken, User
+from portal.permissions import TRUSTED_OPERATOR
 from portal.settings import as_bool
 
 password_hasher = PasswordHasher()
@@ -49,6 +50,8 @@ def bearer_secret(request):
 def principals_for(user):
     """The principals an ACL can name: the user, the role and the folders he/she belongs to."""
     principals = [f"user:{user.id}", f"role:{user.role}"]
+    if user.may_book_out_of_schedule:
+        principals.append(TRUSTED_OPERATOR)
     if user.role == "client" and user.client_id:
         principals.append(f"client:{user.client_id}")
     elif user.role == "zone_manager":
