@@ -3,6 +3,7 @@
 Times are reasoned about in the client's zone and returned as UTC intervals
 (start, end), so that a day of 23 or 25 hours still opens at 09:00 local.
 """
+import re
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -18,11 +19,10 @@ SLOT_STEP_MINUTES = 30  # slots start on this grid from the opening of each wind
 def week_days(week):
     """The seven dates of an ISO week written 2026-W49; anything else is a validation error."""
     try:
-        year, number = week.split("-W")
-        if len(year) != 4 or len(number) != 2:
-            raise ValueError(week)
+        # int() alone would also take "+026", " 9" or non-ASCII digits
+        year, number = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", week).groups()
         monday = date.fromisocalendar(int(year), int(number), 1)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, TypeError):
         raise RuleViolation("validation_error", _("bad_week", default="A week is written like 2026-W49."), "week")
     return [monday + timedelta(days=offset) for offset in range(7)]
 
@@ -112,13 +112,14 @@ def aligned_starts(windows, length, step=SLOT_STEP_MINUTES):
 
 
 def free_slots(windows, busy, unavailable, *, length, buffer, earliest):
-    """Slots (start, end) opening no sooner than ``earliest``, whose meeting falls in no
+    """Slots (start, end) opening after ``earliest`` (now plus the cutoff: a start exactly then is
+    already refused by rule 1), whose meeting falls in no
     unavailability and whose meeting plus travel buffer overlaps nothing ``busy``
     (appointments with their buffer, other operators' holds)."""
     return [
         (start, start + length)
         for start in aligned_starts(windows, length)
-        if start >= earliest
+        if start > earliest
         and not overlaps(start, start + length, unavailable)
         and not overlaps(start, start + length + buffer, busy)
     ]
@@ -134,3 +135,20 @@ def check_available(start, end, unavailable):
     """Rule 9: no meeting inside an unavailability of the agent, its zone or its client."""
     if overlaps(start, end, unavailable):
         raise RuleViolation("agent_unavailable", field="start")
+
+
+UNAVAILABILITY_NOTICE_DAYS = 8
+
+
+def unavailability_deadline(start, tz, notice_days=UNAVAILABILITY_NOTICE_DAYS):
+    """Rule 6: an unavailability is declared at least 8 days before the day it starts,
+    client time (absent on the 27th → declared no later than the 19th)."""
+    zone = ZoneInfo(tz)
+    first_day = start.astimezone(zone).date()
+    return datetime.combine(first_day - timedelta(days=notice_days - 1), datetime.min.time(), zone)
+
+
+def check_unavailability_notice(start, now, tz, override_reason=None):
+    """``notice_too_short`` unless an account manager overrides it with a recorded reason."""
+    if now >= unavailability_deadline(start, tz) and not override_reason:
+        raise RuleViolation("notice_too_short", field="start")

@@ -53,7 +53,7 @@ class AgentFolder(Resource):
 
     @property
     def __acl__(self):
-        acl = [(Allow, f"agent:{self.agent.id}", P.AGENT)]
+        acl = [(Allow, f"agent:{self.agent.id}", P.AGENT_FOLDER)]
         acl += [(Allow, f"zone:{zone.id}", P.ZONE_MANAGER) for zone in self.agent.zones]
         return acl
 

@@ -4,3 +4,4 @@
 def includeme(config):
     config.include("callcenter.resources")
     config.include("callcenter.views")
+    config.include("callcenter.lifecycle_views")

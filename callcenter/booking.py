@@ -18,12 +18,13 @@ from agents.calendar import agent_calendars, day_bounds
 from agents.models import Agent, Zone, agent_zones
 from agents.routing import route_to_zone
 from callcenter.holds import hold_for_booking, place_hold, refuse_if_booked, refuse_if_held_by_others
-from callcenter.models import ACTIVE_STATES, Appointment, Hold
+from callcenter.models import ACTIVE_STATES, Appointment, Hold, Recovery
 from callcenter.rules import appointment_span, as_utc, check_insertion_cutoff
 from campaigns.fields import validate_fields
 from campaigns.models import Client
-from campaigns.services import take_place
+from campaigns.services import change_counters, take_place
 from portal.errors import RuleViolation
+from portal.history import record
 from portal.i18n import _
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL: the no-overlap constraint of rule 8
@@ -39,7 +40,7 @@ class Slot:
 
 
 def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", fields=None, booked_by=None, now,
-                     hold_id=None, out_of_schedule=False, may_book_out_of_schedule=False):
+                     hold_id=None, out_of_schedule=False, may_book_out_of_schedule=False, recovers=None):
     """Book a new appointment, or raise the refusal with its code.
 
     Locks are taken in one order, campaign then agent then client, so that
@@ -81,7 +82,28 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
     )
     dbsession.add(appointment)
     flush_refusing_overlaps(dbsession)
+    if recovers is not None:
+        link_recovery(dbsession, campaign, recovers, appointment)
+    record(dbsession, client_id=campaign.client_id, subject="appointment", action="booked",
+           after={"state": "to_confirm", "start": start.isoformat(), "agent": agent.slug},
+           actor=booked_by, at=now, appointment=appointment)
     return appointment
+
+
+def link_recovery(dbsession, campaign, cancelled_number, appointment):
+    """Rule 11: the new appointment replaces a cancelled one of the campaign still owed."""
+    recovery = dbsession.execute(
+        select(Recovery).join(Recovery.cancelled_appointment).where(
+            Recovery.campaign_id == campaign.id,
+            Appointment.number == cancelled_number,
+            Recovery.state.in_(("owed", "released")),
+        )
+    ).scalar_one_or_none()
+    if recovery is None:
+        raise RuleViolation("validation_error", _("no_recovery_owed", default="No recovery is owed for this "
+                                                  "appointment number."), "recovers")
+    recovery.state, recovery.replacement_appointment_id = "booked", appointment.id
+    change_counters(dbsession, campaign.id, recovered=1)
 
 
 def hold_slot(dbsession, *, campaign, agent, start, operator, now):

@@ -22,6 +22,9 @@ class Appointment(Base):
         Index("ix_appointments_agent_state", "agent_id", "state"),
         Index("ix_appointments_zone_state", "zone_id", "state"),
         Index("ix_appointments_campaign_state", "campaign_id", "state"),
+        # The confirmation worklist: tomorrow's appointments still to confirm, all clients.
+        Index("ix_appointments_state_start", "state", "start_at"),
+        Index("ix_appointments_rescheduling_start", "needs_rescheduling", "start_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +45,16 @@ class Appointment(Base):
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
     # Booked outside the agent's schedule by someone allowed to (rule 9): kept for the record.
     out_of_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_at = mapped_column(UTCDateTime, nullable=True)
+    # Rule 4: once the agent has contacted the prospect, the appointment stays valid.
+    contacted_at = mapped_column(UTCDateTime, nullable=True)
+    disowned_at = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at = mapped_column(UTCDateTime, nullable=True)
+    cancel_reason: Mapped[str] = mapped_column(String(40), default="")
+    outcome: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    outcome_notes: Mapped[str] = mapped_column(Text, default="")
+    # Rule 6: an unavailability declared over it asks the call-center to move it.
+    needs_rescheduling: Mapped[bool] = mapped_column(Boolean, default=False)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
@@ -78,3 +91,47 @@ class Hold(Base):
 
     def active_at(self, now):
         return self.ended_at is None and self.expires_at > now
+
+
+OUTCOMES = ("held", "no_show", "excused")
+REQUEST_STATES = ("pending", "approved", "rejected")
+
+
+class CancellationRequest(Base):
+    """A client's request to cancel an appointment, decided by an account manager (rule 5)."""
+
+    __tablename__ = "cancellation_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at = mapped_column(UTCDateTime, nullable=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at = mapped_column(UTCDateTime, nullable=True)
+    decision_notes: Mapped[str] = mapped_column(Text, default="")
+
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Recovery(Base):
+    """A replacement appointment owed to the client for a cancelled one (rule 11)."""
+
+    __tablename__ = "recoveries"
+    __table_args__ = (Index("ix_recoveries_campaign_state", "campaign_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    cancelled_appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(10), default="owed")  # owed, released, booked
+    replacement_appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    released_at = mapped_column(UTCDateTime, nullable=True)
+
+    cancelled_appointment: Mapped[Appointment] = relationship(foreign_keys=[cancelled_appointment_id])
+    replacement: Mapped[Appointment | None] = relationship(foreign_keys=[replacement_appointment_id])

@@ -39,6 +39,14 @@ class AppointmentResource(Resource):
         return acl
 
 
+class CancellationRequestResource(Resource):
+    """/appointments/{n}/cancellation-request: POST asks, approve/reject decide (rule 5)."""
+
+    @property
+    def appointment(self):
+        return self.__parent__.appointment
+
+
 class CampaignAppointments(Resource):
     """POST here books into the campaign (permission ``book``)."""
 
@@ -82,4 +90,5 @@ def includeme(config):
     config.add_resource_child(ClientFolder, "appointments", AppointmentContainer)
     config.add_resource_child(CampaignFolder, "appointments", CampaignAppointments)
     config.add_resource_child(CampaignFolder, "holds", HoldContainer)
+    config.add_resource_child(AppointmentResource, "cancellation-request", CancellationRequestResource)
     config.add_resource_child(Root, "callcenter", CallCenter)

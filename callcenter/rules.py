@@ -1,5 +1,5 @@
 """Booking rules as pure functions of plain values (spec §5). No database here."""
-from datetime import timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from portal.errors import RuleViolation
@@ -50,3 +50,38 @@ def local_to_utc(naive, tz):
     if utc.astimezone(ZoneInfo(tz)).replace(tzinfo=None) != naive:
         raise RuleViolation("validation_error", _NONEXISTENT_TIME, "start")
     return utc
+
+
+CANCELLATION_REASONS = (
+    "prospect_disowns",
+    "wrong_target",
+    "prospect_unreachable",
+    "duplicate",
+    "agent_unavailable",
+    "not_looked_at_portal",
+    "other",
+)
+CANCELLATION_WINDOW_DAYS = 2
+
+
+def cancellation_deadline(start, tz):
+    """Rule 5: a request is accepted until the end of the second day after the appointment's
+    date, client time (appointment on the 10th → until 23:59:59 of the 12th)."""
+    zone = ZoneInfo(tz)
+    local_day = as_utc(start).astimezone(zone).date()
+    return datetime.combine(local_day + timedelta(days=CANCELLATION_WINDOW_DAYS + 1), time(), zone)
+
+
+def check_cancellation_window(start, now, tz):
+    if as_utc(now) >= cancellation_deadline(start, tz):
+        raise RuleViolation("cancellation_window_closed", field="reason")
+
+
+def check_cancellation_reason(reason, contacted):
+    """"Not having looked at the portal" is never a reason; "prospect disowns" is not one
+    once the agent has contacted the prospect (rule 4)."""
+    if reason not in CANCELLATION_REASONS:
+        raise RuleViolation("validation_error", _("unknown_reason", default="Choose a reason from the list."),
+                            "reason")
+    if reason == "not_looked_at_portal" or (reason == "prospect_disowns" and contacted):
+        raise RuleViolation("reason_not_allowed", field="reason")

@@ -58,3 +58,37 @@ def week_json(week, zone, slots_by_agent, tz):
                     item["hold"] = slot.hold_id
                 free.append(item)
     return {"week": week, "zone": zone.slug, "slots": free, "held": held}
+
+
+def request_json(request, appointment):
+    tz = appointment.client.timezone
+    return {
+        "appointment": appointment.number,
+        "reason": request.reason,
+        "notes": request.notes,
+        "state": request.state,
+        "requested_at": local_iso(request.requested_at, tz),
+        "decided_at": local_iso(request.decided_at, tz) if request.decided_at else None,
+        "decision_notes": request.decision_notes,
+    }
+
+
+def unavailability_json(unavailability, tz):
+    return {
+        "id": unavailability.id,
+        "start": local_iso(unavailability.start_at, tz),
+        "end": local_iso(unavailability.end_at, tz),
+        "reason": unavailability.reason,
+    }
+
+
+def change_json(change, tz):
+    return {
+        "at": local_iso(change.at, tz),
+        "subject": change.subject,
+        "action": change.action,
+        "appointment": change.appointment_number,
+        "actor": change.actor.email if change.actor is not None else None,
+        "before": change.before,
+        "after": change.after,
+    }
