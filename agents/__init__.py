@@ -4,3 +4,4 @@
 def includeme(config):
     config.include("agents.resources")
     config.include("agents.views")
+    config.scan("agents.pages")

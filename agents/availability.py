@@ -21,6 +21,8 @@ def week_days(week):
     try:
         # int() alone would also take "+026", " 9" or non-ASCII digits
         year, number = re.fullmatch(r"([0-9]{4})-W([0-9]{2})", week).groups()
+        if not 1 < int(year) < 9999:  # the week and its margins must stay inside Python's calendar
+            raise ValueError(week)
         monday = date.fromisocalendar(int(year), int(number), 1)
     except (ValueError, AttributeError, TypeError):
         raise RuleViolation("validation_error", _("bad_week", default="A week is written like 2026-W49."), "week")

@@ -1,9 +1,10 @@
 """API bodies of zones, agents and users (spec §9.1)."""
 import colander
+import deform
 
 from portal.i18n import _
 from portal.models import ROLES
-from portal.schemas import MIN_PASSWORD_LENGTH
+from portal.schemas import MIN_PASSWORD_LENGTH, CSRFSchema
 from portal.schemas_api import StrictInt, name_node, slug_node
 
 
@@ -86,3 +87,58 @@ class ClosedDayCreate(colander.MappingSchema):
     zone = colander.SchemaNode(colander.String(), missing=None)
     agent = colander.SchemaNode(colander.String(), missing=None)
     reason = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing="")
+
+
+# --- Browser forms of the schedule pages -------------------------------------------------------------
+
+
+class ExceptionForm(CSRFSchema):
+    """A dated opening or closure, typed in the agent's schedule page."""
+
+    day = colander.SchemaNode(colander.Date(), title=_("Day"),
+                              widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
+    kind = colander.SchemaNode(
+        colander.String(), title=_("Kind"), validator=colander.OneOf(("opening", "closure")),
+        widget=deform.widget.RadioChoiceWidget(
+            values=(("closure", _("Closure")), ("opening", _("Extra opening"))), inline=True),
+    )
+    start = colander.SchemaNode(colander.Time(), title=_("From"), missing=None,
+                                description=_("exception_times_help",
+                                              default="Leave both times empty to close the whole day."),
+                                widget=deform.widget.TextInputWidget(attributes={"type": "time", "step": "1800"}))
+    end = colander.SchemaNode(colander.Time(), title=_("To"), missing=None,
+                              widget=deform.widget.TextInputWidget(attributes={"type": "time", "step": "1800"}))
+    reason = colander.SchemaNode(colander.String(), title=_("Reason"), validator=colander.Length(max=200),
+                                 missing="")
+
+    def validator(self, node, value):
+        try:
+            _exception_times(node, value)
+        except colander.Invalid as invalid:  # a child's error, so the form shows it beside that field
+            error = colander.Invalid(node)
+            error[invalid.node.name] = invalid.msg
+            raise error
+
+
+@colander.deferred
+def deferred_scope_widget(node, kw):
+    zones = deform.widget.OptGroup(_("Zone"), *[(f"zone:{zone.slug}", zone.name) for zone in kw["zones"]])
+    agents = deform.widget.OptGroup(_("Agent"), *[(f"agent:{agent.slug}", agent.name) for agent in kw["agents"]])
+    return deform.widget.SelectWidget(values=[("client", _("The whole client")), zones, agents])
+
+
+@colander.deferred
+def deferred_scope_validator(node, kw):
+    return colander.OneOf(["client"] + [f"zone:{zone.slug}" for zone in kw["zones"]]
+                          + [f"agent:{agent.slug}" for agent in kw["agents"]])
+
+
+class ClosedDayForm(CSRFSchema):
+    """An extra closed day (beyond public holidays) for the client, one zone or one agent."""
+
+    day = colander.SchemaNode(colander.Date(), title=_("Day"),
+                              widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
+    scope = colander.SchemaNode(colander.String(), title=_("Closed for"), widget=deferred_scope_widget,
+                                validator=deferred_scope_validator, default="client")
+    reason = colander.SchemaNode(colander.String(), title=_("Reason"), validator=colander.Length(max=200),
+                                 missing="")

@@ -4,4 +4,5 @@
 def includeme(config):
     config.include("callcenter.resources")
     config.include("callcenter.views")
+    config.scan("callcenter.wizard")
     config.include("callcenter.lifecycle_views")

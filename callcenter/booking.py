@@ -149,7 +149,9 @@ def week_slots(dbsession, campaign, zone, week, *, now, operator_id=None):
             for hold in holds[agent.id]:
                 if hold.start_at < end + buffer and start < hold.busy_until:
                     if hold.operator_id == operator_id:
-                        slot.hold_id = hold.id
+                        # Only the held slot itself: booking a neighbour with this hold id is refused.
+                        if hold.start_at == start:
+                            slot.hold_id = hold.id
                     else:
                         slot.held_until = max(slot.held_until or hold.expires_at, hold.expires_at)
             slots.append(slot)
@@ -178,8 +180,9 @@ def check_agent_of_campaign(agent, campaign):
 def check_calendar(dbsession, campaign, agent, start, end, out_of_schedule, may_book_out_of_schedule):
     """Rule 9: inside the schedule (unless allowed and asked), never inside an unavailability."""
     client = campaign.client
-    local_day = start.astimezone(ZoneInfo(client.timezone)).date()
-    calendar = agent_calendars(dbsession, client, [agent], [local_day])[agent.id]
+    # An out-of-schedule meeting may run past midnight into an unavailability of the next day.
+    local_days = sorted({moment.astimezone(ZoneInfo(client.timezone)).date() for moment in (start, end)})
+    calendar = agent_calendars(dbsession, client, [agent], local_days)[agent.id]
     if out_of_schedule:
         if not may_book_out_of_schedule:
             raise RuleViolation("forbidden", _("out_of_schedule_not_allowed",

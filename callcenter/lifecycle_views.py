@@ -10,7 +10,7 @@ from callcenter.models import CancellationRequest
 from callcenter.resources import AppointmentResource, CallCenter, CancellationRequestResource
 from callcenter.serialize import appointment_json, change_json, request_json, unavailability_json
 from callcenter.unavailability import declare_unavailability
-from campaigns.resources import ClientFolder
+from campaigns.resources import ClientFolder, permitted
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
@@ -178,13 +178,19 @@ def change_scope(folder):
 @api_view(context=CallCenter, name="confirmations", request_method="GET", permission=P.CONFIRMATION_CALL)
 def confirmations(context, request):
     appointments = lifecycle.confirmation_worklist(request.dbsession, now=request.now)
-    return {"items": [dict(appointment_json(a), client=a.client.slug) for a in appointments]}
+    return {"items": worklist_items(request, appointments)}
 
 
 @api_view(context=CallCenter, name="rescheduling", request_method="GET", permission=P.CONFIRMATION_CALL)
 def rescheduling(context, request):
     appointments = lifecycle.rescheduling_worklist(request.dbsession)
-    return {"items": [dict(appointment_json(a), client=a.client.slug) for a in appointments]}
+    return {"items": worklist_items(request, appointments)}
+
+
+def worklist_items(request, appointments):
+    """Only the clients whose folder lets the user make the calls: an account manager's portfolio."""
+    allowed = {client.id for client in permitted(request, P.CONFIRMATION_CALL, {a.client for a in appointments})}
+    return [dict(appointment_json(a), client=a.client.slug) for a in appointments if a.client_id in allowed]
 
 
 def agent_of_client(request, client_id, slug):

@@ -81,8 +81,8 @@ class CallCenter(Resource):
     """The operators' workspace."""
 
     __acl__ = [
-        (Allow, "role:operator", P.BOOK),
-        (Allow, "role:account_manager", P.BOOK),
+        (Allow, "role:operator", (P.BOOK, P.CONFIRMATION_CALL)),
+        (Allow, "role:account_manager", (P.BOOK, P.CONFIRMATION_CALL)),
     ]
 
 

@@ -47,6 +47,8 @@ class BookingCreate(colander.MappingSchema):
     start = colander.SchemaNode(AwareDateTime())
     hold = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 2**31 - 1), missing=None)
     out_of_schedule = colander.SchemaNode(StrictBoolean(), missing=False)
+    # The number of the cancelled appointment this booking replaces (rule 11).
+    recovers = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 2**31 - 1), missing=None)
     prospect = Prospect()
     notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=4000), missing="")
     # The campaign's own fields (rule 14) are checked against its definitions by the booking.
@@ -121,7 +123,79 @@ def deferred_agent_validator(node, kw):
     return colander.OneOf([agent.slug for agent in kw["agents"]])
 
 
+class WizardQuery(colander.MappingSchema):
+    """Where the operator is in the booking wizard: the prospect's area and the week shown."""
+
+    week = colander.SchemaNode(colander.String(), validator=colander.Length(max=10), missing=None)
+    postal_code = postal_code_node(missing=None)
+    province = colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(PROVINCE, _("bad_province", default="A province is two letters, e.g. MI.")),
+        missing=None,
+    )
+    zone = colander.SchemaNode(colander.String(), validator=colander.Length(max=60), missing=None)
+
+
+class HoldForm(WizardQuery):
+    """A slot button of the week grid: hold this agent at this start (rule 10)."""
+
+    csrf_token = colander.SchemaNode(colander.String(), missing=None)
+    agent = slug_node()
+    start = colander.SchemaNode(AwareDateTime())
+
+
+FIELD_PREFIX = "field_"
+
+
+class FormNumber(colander.Number):
+    """A number typed in a form: a whole number stays whole, as the API would send it."""
+
+    @staticmethod
+    def num(text):
+        value = float(text)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(text)
+        return int(value) if value.is_integer() and "." not in str(text) and "e" not in str(text).lower() else value
+
+
+def campaign_field_node(field):
+    """The form input of one of the campaign's fields (rule 14). The form only shapes the input;
+    the booking validates it against the campaign's definition, like the API."""
+    options = {} if field.required else {"missing": None}
+    if field.kind == "number":
+        typ, widget = FormNumber(), deform.widget.TextInputWidget(attributes={"inputmode": "decimal"})
+    elif field.kind == "choice":
+        typ = colander.String()
+        widget = deform.widget.SelectWidget(values=[("", "—")] + [(choice, choice) for choice in field.choices or []])
+    elif field.kind == "date":
+        typ, widget = colander.String(), deform.widget.TextInputWidget(attributes={"type": "date"})
+    elif field.kind == "yes_no":
+        typ = colander.String()
+        widget = deform.widget.RadioChoiceWidget(values=(("true", _("Yes")), ("false", _("No"))), inline=True)
+    else:
+        typ, widget = colander.String(), deform.widget.TextInputWidget()
+    return colander.SchemaNode(typ, name=FIELD_PREFIX + field.name, title=field.label,
+                               description=field.help_text or None, widget=widget, **options)
+
+
 class BookingForm(CSRFSchema):
+    """Step 3 of the wizard: the prospect; the campaign's own fields are added by ``booking_form``."""
+
+    prospect_name = prospect_name_node(title=_("Prospect name"))
+    prospect_phone = phone_node(title=_("Phone"), widget=deform.widget.TextInputWidget(attributes={"type": "tel"}))
+    prospect_postal_code = postal_code_node(title=_("Postal code"))
+    notes = colander.SchemaNode(
+        colander.String(),
+        title=_("Notes"),
+        missing="",
+        validator=colander.Length(max=4000),
+        widget=deform.widget.TextAreaWidget(rows=3),
+    )
+
+
+class OutOfScheduleForm(BookingForm):
+    """Rule 9's exception: an agent and a wall-clock time chosen by hand, outside the schedule."""
+
     agent = colander.SchemaNode(
         colander.String(), title=_("Agent"), widget=deferred_agent_widget, validator=deferred_agent_validator
     )
@@ -131,13 +205,28 @@ class BookingForm(CSRFSchema):
         description=_("start_help", default="Date and time in the client's time zone."),
         widget=deform.widget.TextInputWidget(attributes={"type": "datetime-local"}),
     )
-    prospect_name = prospect_name_node(title=_("Prospect name"))
-    prospect_phone = phone_node(title=_("Phone"))
-    prospect_postal_code = postal_code_node(title=_("Postal code"))
-    notes = colander.SchemaNode(
-        colander.String(),
-        title=_("Notes"),
-        missing="",
-        validator=colander.Length(max=4000),
-        widget=deform.widget.TextAreaWidget(rows=3),
-    )
+
+
+def booking_form(schema, campaign):
+    """``schema`` with one input per campaign field, in the campaign's order."""
+    if isinstance(schema, OutOfScheduleForm):  # agent and time first, as the operator decides them first
+        for name in ("start", "agent"):
+            node = schema[name]
+            del schema[name]
+            schema.insert(1, node)
+    notes = schema["notes"]
+    del schema["notes"]
+    for field in campaign.fields:
+        schema.add(campaign_field_node(field))
+    schema.add(notes)  # free notes come last, after the campaign's questions
+    return schema
+
+
+def campaign_values(campaign, appstruct):
+    """The campaign fields of a validated form, as the booking service takes them."""
+    values = {}
+    for field in campaign.fields:
+        value = appstruct.get(FIELD_PREFIX + field.name)
+        if value not in (None, "", colander.null):
+            values[field.name] = value
+    return values

@@ -6,7 +6,13 @@ def local_iso(moment, tz):
     return moment.astimezone(ZoneInfo(tz)).isoformat()
 
 
+def local_iso_or_none(moment, tz):
+    return local_iso(moment, tz) if moment is not None else None
+
+
 def appointment_json(appointment):
+    """The appointment as §9.1 names it, with its life after booking (confirmed, contacted,
+    disowned, cancelled, outcome, flagged for rescheduling); times in the client's zone or null."""
     tz = appointment.client.timezone
     return {
         "number": appointment.number,
@@ -23,6 +29,15 @@ def appointment_json(appointment):
         },
         "notes": appointment.notes,
         "fields": appointment.fields or {},
+        "confirmed_at": local_iso_or_none(appointment.confirmed_at, tz),
+        "contacted_at": local_iso_or_none(appointment.contacted_at, tz),
+        "disowned_at": local_iso_or_none(appointment.disowned_at, tz),
+        "cancelled_at": local_iso_or_none(appointment.cancelled_at, tz),
+        "cancel_reason": appointment.cancel_reason or None,
+        "outcome": appointment.outcome,
+        "outcome_notes": appointment.outcome_notes or "",
+        "needs_rescheduling": bool(appointment.needs_rescheduling),
+        "out_of_schedule": bool(appointment.out_of_schedule),
     }
 
 

@@ -1,21 +1,20 @@
 """Folder pages, the operators' workspace, booking (browser and API)."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from agents.availability import iso_week
 from agents.models import Agent
+from agents.pages import schedule_overview
 from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
 from callcenter import booking, schemas, services
 from callcenter.holds import release_hold
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
                                   HoldContainer, HoldResource)
-from callcenter.rules import local_to_utc
 from callcenter.serialize import appointment_json, hold_json, page_json, week_json
 from campaigns.models import Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder, permitted
@@ -23,7 +22,6 @@ from campaigns.services import campaign_counts, campaigns_open_for_booking, clie
 from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
-from portal.forms import make_form, set_field_error, validate
 from portal.i18n import LOCALE_COOKIE, _
 
 
@@ -56,6 +54,8 @@ def folder_home(context, request):
         "client": client_folder.client,
         "counts": counts_of(request, context),
         "upcoming": services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
+        "schedule": schedule_overview(request, context.agent, client_folder.client)
+        if isinstance(context, AgentFolder) else None,
     }
 
 
@@ -154,6 +154,7 @@ def appointment_create(context, request):
         hold_id=data["hold"],
         out_of_schedule=data["out_of_schedule"],
         may_book_out_of_schedule=request.has_permission(P.BOOK_OUT_OF_SCHEDULE, context),
+        recovers=data["recovers"],
     )
     request.response.status_int = 201
     return appointment_json(appointment)
@@ -210,68 +211,6 @@ def _agent_of_client(request, client_id, slug):
     if agent is None:
         raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), "agent")
     return agent
-
-
-@view_config(context=CampaignFolder, name="book", permission=P.BOOK, renderer="callcenter:templates/book.jinja2")
-def booking_page(context, request):
-    """The booking form; a refusal re-renders it with the error beside its field."""
-    campaign = context.campaign
-    agents = request.dbsession.execute(
-        select(Agent)
-        .where(Agent.client_id == campaign.client_id, Agent.active.is_(True))
-        .options(selectinload(Agent.zones))
-        .order_by(Agent.name)
-    ).scalars().all()
-    form = make_form(request, schemas.BookingForm(), buttons=(_("Book"),), agents=agents)
-    if request.method == "POST":
-        appstruct = validate(form, request)
-        if appstruct is not None:
-            savepoint = request.dbsession.begin_nested()
-            try:
-                appointment = _book_from_form(request, campaign, agents, appstruct)
-            except RuleViolation as violation:
-                # Undo the quota place already taken, so the re-rendered counts are true; doom: nothing is written.
-                savepoint.rollback()
-                request.tm.doom()
-                set_field_error(form, _form_field(violation.field), request.localizer.translate(violation.message))
-            else:
-                savepoint.commit()
-                # The session stores plain strings: translate now, or the flash shows the msgid.
-                request.session.flash(request.localizer.translate(
-                    _("booked", default="Appointment no. ${number} booked.", mapping={"number": appointment.number})
-                ), "success")
-                return HTTPFound(request.resource_url(client_of(context), "appointments", str(appointment.number)))
-        request.response.status_int = 400
-    return {"campaign": campaign, "folder": context, "form": form.render(), "counts": campaign_counts(campaign)}
-
-
-def _book_from_form(request, campaign, agents, appstruct):
-    try:
-        naive = datetime.fromisoformat(appstruct["start"])
-    except ValueError:
-        raise RuleViolation("validation_error", _("bad_local_datetime", default="Not a valid date and time."), "start")
-    if naive.tzinfo is not None:
-        raise RuleViolation("validation_error", _("bad_local_datetime", default="Not a valid date and time."), "start")
-    agent = next(agent for agent in agents if agent.slug == appstruct["agent"])
-    return booking.book_appointment(
-        request.dbsession,
-        campaign=campaign,
-        agent=agent,
-        start=local_to_utc(naive, campaign.client.timezone),
-        prospect={
-            "name": appstruct["prospect_name"],
-            "phone": appstruct["prospect_phone"],
-            "postal_code": appstruct["prospect_postal_code"],
-        },
-        notes=appstruct["notes"],
-        booked_by=request.user,
-        now=request.now,
-    )
-
-
-def _form_field(field):
-    return {"campaign": None, "prospect.name": "prospect_name", "prospect.phone": "prospect_phone",
-            "prospect.postal_code": "prospect_postal_code"}.get(field, field)
 
 
 # --- The operators' workspace ------------------------------------------------------------------

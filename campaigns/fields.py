@@ -1,4 +1,7 @@
 """Rule 14: a campaign's extra prospect fields, validated like the built-in ones."""
+import math
+import re
+
 import colander
 
 from portal.errors import RuleViolation
@@ -13,7 +16,9 @@ class StrictNumber(colander.Number):
     def deserialize(self, node, cstruct):
         if cstruct is colander.null or cstruct is None:
             return colander.null
-        if isinstance(cstruct, bool) or not isinstance(cstruct, (int, float)):
+        # NaN and infinity parse from JSON bodies but are not JSON: PostgreSQL would refuse them at flush.
+        if (isinstance(cstruct, bool) or not isinstance(cstruct, (int, float))
+                or (isinstance(cstruct, float) and not math.isfinite(cstruct))):
             raise colander.Invalid(node, _("number_expected", default="A number is expected."))
         return cstruct
 
@@ -24,9 +29,10 @@ class StrictBoolean(colander.SchemaType):
     def deserialize(self, node, cstruct):
         if cstruct is colander.null or cstruct is None:
             return colander.null
-        if cstruct in (True, "true", "on"):
+        # "is": 1 == True and 0 == False, but 1 and 0 are numbers, not yes or no
+        if cstruct is True or cstruct in ("true", "on"):
             return True
-        if cstruct in (False, "false"):
+        if cstruct is False or cstruct == "false":
             return False
         raise colander.Invalid(node, _("yes_no_expected", default="Yes or no is expected."))
 
@@ -35,6 +41,9 @@ class IsoDate(colander.Date):
     """A date kept as its ISO text, so that it can be stored as JSON."""
 
     def deserialize(self, node, cstruct):
+        # colander.Date alone also takes "20260301" and datetimes, whose time would be dropped silently
+        if isinstance(cstruct, str) and cstruct and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", cstruct):
+            raise colander.Invalid(node, self.err_template)  # colander's own "Invalid date", translated
         value = super().deserialize(node, cstruct)
         return value.isoformat() if value is not colander.null else value
 
@@ -73,6 +82,9 @@ def validate_fields(campaign, data):
     try:
         values = fields_schema(campaign).deserialize(data)
     except colander.Invalid as invalid:
-        path, message = next(iter(sorted(invalid.asdict().items())))
-        raise RuleViolation("validation_error", message, f"fields.{path}")
+        # The field's own message, not asdict()'s English text, so that it is translated like the others.
+        wrong = min(invalid.children, key=lambda child: child.node.name) if invalid.children else None
+        if wrong is None:
+            raise RuleViolation("validation_error", invalid.msg, "fields")
+        raise RuleViolation("validation_error", wrong.msg, f"fields.{wrong.node.name}")
     return {name: value for name, value in values.items() if value is not None}

@@ -3,6 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from agents.models import Unavailability
+from agents.services import add_closed_day
 from callcenter.booking import book_appointment
 from portal.errors import RuleViolation
 from tests.conftest import NOW
@@ -65,3 +67,106 @@ def test_agent_of_another_client_is_refused(dbsession):
     with pytest.raises(RuleViolation) as refused:
         book(dbsession, tenant, agent=other.agent)
     assert (refused.value.code, refused.value.field) == ("validation_error", "agent")
+
+
+# --- Schedule and unavailabilities (rule 9) -----------------------------------------------------
+
+EVENING = datetime(2026, 11, 26, 19, 0, tzinfo=timezone.utc)  # Thursday 20:00 in Rome, after closing
+
+
+def book_out_of_schedule(dbsession, tenant, start, asked=True, allowed=True):
+    return book_appointment(dbsession, campaign=tenant.campaign, agent=tenant.agent, start=start, prospect=PROSPECT,
+                            booked_by=tenant.operator, now=NOW, out_of_schedule=asked,
+                            may_book_out_of_schedule=allowed)
+
+
+def refusal_of(function, *args, **kw):
+    with pytest.raises(RuleViolation) as refused:
+        function(*args, **kw)
+    return refused.value.code, refused.value.field
+
+
+def unavailable(dbsession, tenant, start, end):
+    dbsession.add(Unavailability(client_id=tenant.client.id, agent_id=tenant.agent.id, start_at=start, end_at=end,
+                                 reason="dentist"))
+    dbsession.flush()
+
+
+def test_booking_inside_the_schedule_is_not_out_of_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    assert book(dbsession, tenant).out_of_schedule is False
+
+
+def test_booking_after_closing_is_outside_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book, dbsession, tenant, start=EVENING) == ("outside_schedule", "start")
+
+
+def test_booking_a_meeting_ending_after_closing_is_outside_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book, dbsession, tenant, start=START + timedelta(hours=7, minutes=30)) == (
+        "outside_schedule", "start")  # 17:30 in Rome, would end at 18:30
+    assert book(dbsession, tenant, start=START + timedelta(hours=7)).number == 1  # 17:00-18:00
+
+
+def test_booking_off_the_30_minute_grid_is_outside_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book, dbsession, tenant, start=START + timedelta(minutes=15)) == ("outside_schedule", "start")
+
+
+def test_booking_on_immacolata_is_outside_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    immacolata = datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Rome
+    assert refusal_of(book, dbsession, tenant, start=immacolata) == ("outside_schedule", "start")
+    assert book(dbsession, tenant, start=immacolata + timedelta(days=1)).number == 1
+
+
+def test_booking_on_a_closed_day_of_the_agent_is_outside_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    add_closed_day(dbsession, tenant.client, day=START.date(), agent=tenant.agent)
+    assert refusal_of(book, dbsession, tenant) == ("outside_schedule", "start")
+    assert book(dbsession, tenant, agent=tenant.other_agent).number == 1
+
+
+def test_out_of_schedule_asked_without_the_permission_is_forbidden(dbsession):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book_out_of_schedule, dbsession, tenant, EVENING, allowed=False) == (
+        "forbidden", "out_of_schedule")
+
+
+def test_permission_alone_does_not_book_out_of_schedule(dbsession):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book_out_of_schedule, dbsession, tenant, EVENING, asked=False) == ("outside_schedule", "start")
+
+
+def test_out_of_schedule_allowed_and_asked_is_booked_and_recorded(dbsession):
+    tenant = Tenant(dbsession)
+    appointment = book_out_of_schedule(dbsession, tenant, EVENING)
+    assert (appointment.start_at, appointment.out_of_schedule) == (EVENING, True)
+
+
+def test_out_of_schedule_booking_still_keeps_the_cutoff_and_double_booking(dbsession):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book_out_of_schedule, dbsession, tenant, NOW + timedelta(hours=35))[0] == "insertion_cutoff"
+    book_out_of_schedule(dbsession, tenant, EVENING)
+    assert refusal_of(book_out_of_schedule, dbsession, tenant, EVENING + timedelta(minutes=45)) == (
+        "slot_taken", "start")
+
+
+def test_booking_inside_an_unavailability_is_agent_unavailable(dbsession):
+    tenant = Tenant(dbsession)
+    unavailable(dbsession, tenant, START + timedelta(minutes=30), START + timedelta(hours=2))
+    assert refusal_of(book, dbsession, tenant) == ("agent_unavailable", "start")
+
+
+def test_unavailability_is_refused_even_when_out_of_schedule_is_allowed(dbsession):
+    tenant = Tenant(dbsession)
+    unavailable(dbsession, tenant, EVENING - timedelta(hours=1), EVENING + timedelta(hours=3))
+    assert refusal_of(book_out_of_schedule, dbsession, tenant, EVENING) == ("agent_unavailable", "start")
+
+
+def test_out_of_schedule_meeting_running_past_midnight_into_an_unavailability_is_refused(dbsession):
+    tenant = Tenant(dbsession)
+    late = datetime(2026, 11, 26, 22, 30, tzinfo=timezone.utc)  # Thursday 23:30 in Rome, ends Friday 00:30
+    unavailable(dbsession, tenant, datetime(2026, 11, 26, 23, 0, tzinfo=timezone.utc), late + timedelta(days=1))
+    assert refusal_of(book_out_of_schedule, dbsession, tenant, late) == ("agent_unavailable", "start")

@@ -278,7 +278,7 @@ def test_account_manager_creates_a_campaign_with_nothing_purchased(api, tenant):
                                   "buffer_minutes": 15})
     assert created.json == {
         "slug": "winter", "name": "Winter 2026", "client": tenant.client.slug,
-        "appointment_minutes": 45, "buffer_minutes": 15, "cutoff_hours": 36,
+        "appointment_minutes": 45, "buffer_minutes": 15, "cutoff_hours": 36, "hold_minutes": 5,
         "purchased": 0, "taken": 0, "to_confirm": 0, "cancelled": 0, "recovered": 0, "open_for_booking": False,
     }
     assert manager.get(base + "/winter").json == created.json
@@ -490,6 +490,9 @@ def test_booking_answers_201_with_the_appointment_in_the_clients_time_zone(api, 
         "start": "2026-11-26T10:00:00+01:00", "end": "2026-11-26T11:00:00+01:00",
         "agent": tenant.agent.slug, "zone": tenant.zone.slug, "campaign": tenant.campaign.slug,
         "prospect": PROSPECT, "notes": "Call before", "fields": {},
+        "confirmed_at": None, "contacted_at": None, "disowned_at": None, "cancelled_at": None,
+        "cancel_reason": None, "outcome": None, "outcome_notes": "", "needs_rescheduling": False,
+        "out_of_schedule": False,
     }
     stored = dbsession.execute(select(Appointment.start_at)).scalar_one()
     assert stored == datetime(2026, 11, 26, 9, tzinfo=timezone.utc)
@@ -561,8 +564,8 @@ def test_booking_refused_with_slot_taken_when_the_agent_is_busy(api, tenant, dbs
     operator = api(tenant.operator)
     book(operator, tenant, start="2026-11-26T10:00:00+01:00")
     before = count(dbsession, Appointment), counters(dbsession, tenant.campaign), last_number(dbsession, tenant.client)
-    # 60 minutes plus the 30-minute travel buffer: the agent is busy until 11:30.
-    response = book(operator, tenant, start="2026-11-26T11:15:00+01:00", status=409)
+    # 60 minutes plus the 30-minute travel buffer: the agent is busy until 11:30 (11:00 is on the slot grid).
+    response = book(operator, tenant, start="2026-11-26T11:00:00+01:00", status=409)
     assert_error(response, 409, "slot_taken", "start")
     assert (count(dbsession, Appointment), counters(dbsession, tenant.campaign),
             last_number(dbsession, tenant.client)) == before
@@ -576,9 +579,8 @@ def test_another_agent_is_free_at_the_same_time(api, tenant):
     book(operator, tenant, agent=tenant.other_agent)
 
 
-@pytest.mark.parametrize("start", ["2026-11-20T10:00:00+01:00", "2026-11-24T09:00:00+01:00",
-                                   "2026-11-24T21:00:00+01:00"],
-                         ids=["in-the-past", "24-hours-ahead", "exactly-36-hours-ahead"])
+@pytest.mark.parametrize("start", ["2026-11-20T10:00:00+01:00", "2026-11-24T09:00:00+01:00"],
+                         ids=["in-the-past", "24-hours-ahead"])
 def test_booking_refused_with_insertion_cutoff_less_than_36_hours_ahead(api, tenant, dbsession, start):
     before = count(dbsession, Appointment), counters(dbsession, tenant.campaign)
     response = book(api(tenant.operator), tenant, start=start, status=422)
@@ -586,9 +588,24 @@ def test_booking_refused_with_insertion_cutoff_less_than_36_hours_ahead(api, ten
     assert (count(dbsession, Appointment), counters(dbsession, tenant.campaign)) == before
 
 
-def test_booking_a_minute_more_than_36_hours_ahead_is_accepted(api, tenant):
-    # Now is 09:00 in Rome on Monday 23: 36 hours later is Tuesday 24 at 21:00 (rule 1: refused from then on).
-    book(api(tenant.operator), tenant, start="2026-11-24T21:01:00+01:00")
+# Wednesday 25 November at 10:00 in Rome is a slot of the agent's schedule (09:00 UTC).
+SLOT_ON_WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+
+
+def test_booking_exactly_36_hours_ahead_is_refused(api, tenant, dbsession, clock):
+    # Rule 1: refused from the 36th hour before the start on (Monday 23 at 22:00 in Rome).
+    clock.now = SLOT_ON_WEDNESDAY - timedelta(hours=36)
+    before = count(dbsession, Appointment), counters(dbsession, tenant.campaign)
+    response = book(api(tenant.operator), tenant, start="2026-11-25T10:00:00+01:00", status=422)
+    assert_error(response, 422, "insertion_cutoff", "start")
+    assert (count(dbsession, Appointment), counters(dbsession, tenant.campaign)) == before
+
+
+def test_booking_a_minute_more_than_36_hours_ahead_is_accepted(api, tenant, clock):
+    # A minute before the cutoff (Monday 23 at 21:59 in Rome) the slot is still open.
+    clock.now = SLOT_ON_WEDNESDAY - timedelta(hours=36, minutes=1)
+    created = book(api(tenant.operator), tenant, start="2026-11-25T10:00:00+01:00")
+    assert created.json["start"] == "2026-11-25T10:00:00+01:00"
 
 
 def without(key):

@@ -5,7 +5,7 @@ import pytest
 import webtest
 from sqlalchemy import func, select
 
-from callcenter.models import Appointment
+from callcenter.models import Appointment, Hold
 from tests.factories import PASSWORD
 from tests.functional.conftest import csrf_token, login
 
@@ -253,16 +253,25 @@ def test_password_change_without_a_valid_csrf_token_is_refused(testapp, tenant, 
 
 
 @pytest.mark.parametrize("case", CSRF_CASES)
+def test_holding_a_slot_without_a_valid_csrf_token_is_refused(testapp, tenant, dbsession, case):
+    login(testapp, tenant.operator)
+    url = f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/book"
+    form = testapp.get(url, params={"postal_code": "20121", "week": "2026-W48"}).forms[f"hold-{tenant.agent.slug}"]
+    body = dict(without_valid_csrf(form, case), start="2026-11-26T10:00:00+01:00")
+    testapp.post(url, body, status=403)
+    assert dbsession.execute(select(func.count()).select_from(Hold)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("case", CSRF_CASES)
 def test_booking_form_without_a_valid_csrf_token_is_refused(testapp, tenant, dbsession, case):
     login(testapp, tenant.operator)
     url = f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/book"
-    form = testapp.get(url).forms["deform"]
-    form["agent"] = tenant.agent.slug
-    form["start"] = "2026-11-26T10:00"
+    grid = testapp.get(url, params={"postal_code": "20121", "week": "2026-W48"})
+    step3 = grid.forms[f"hold-{tenant.agent.slug}"].submit("start", value="2026-11-26T10:00:00+01:00").follow()
+    form = step3.forms["deform"]
     form["prospect_name"] = "Bar Centrale"
     form["prospect_phone"] = "+39 02 1234567"
-    form["prospect_postal_code"] = "20121"
-    testapp.post(url, without_valid_csrf(form, case), status=403)
+    testapp.post(step3.request.url, without_valid_csrf(form, case), status=403)
     assert appointment_count(dbsession) == 0
     dbsession.refresh(tenant.campaign)
     assert tenant.campaign.taken == 0

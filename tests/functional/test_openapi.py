@@ -1,4 +1,6 @@
 """/api/v1/openapi.json is a valid OpenAPI 3.1 document, names every API view, and tells the truth (spec §9)."""
+from datetime import timedelta
+
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
@@ -6,13 +8,18 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
-from callcenter.resources import AppointmentContainer, AppointmentResource, CampaignAppointments
-from campaigns.resources import CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, StepContainer, StepResource
+from callcenter.models import OUTCOMES
+from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
+                                  CancellationRequestResource, HoldContainer, HoldResource)
+from callcenter.rules import CANCELLATION_REASONS
+from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
+                                 StepContainer, StepResource)
 from portal.api import API_ROUTE
 from portal.errors import STATUS_BY_CODE
 from portal.openapi import load_document
 from portal.resources import Root
-from tests.factories import make_campaign, make_token
+from tests.conftest import NOW
+from tests.factories import Tenant, make_campaign, make_token, make_user
 
 DOCUMENT_URI = "urn:portal:openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -26,6 +33,12 @@ OPERATION_OF_VIEW = {
     (CampaignContainer, "", "GET"): ("get", "/clients/{client}/campaigns"),
     (CampaignContainer, "", "POST"): ("post", "/clients/{client}/campaigns"),
     (CampaignFolder, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}"),
+    (CampaignFolder, "", "PATCH"): ("patch", "/clients/{client}/campaigns/{campaign}"),
+    (FieldContainer, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/fields"),
+    (FieldContainer, "", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/fields"),
+    (CampaignFolder, "slots", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/slots"),
+    (HoldContainer, "", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/holds"),
+    (HoldResource, "", "DELETE"): ("delete", "/clients/{client}/campaigns/{campaign}/holds/{hold}"),
     (StepContainer, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/steps"),
     (StepContainer, "", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/steps"),
     (StepResource, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/steps/{number}"),
@@ -40,10 +53,46 @@ OPERATION_OF_VIEW = {
     (AgentContainer, "", "POST"): ("post", "/clients/{client}/agents"),
     (AgentFolder, "", "GET"): ("get", "/clients/{client}/agents/{agent}"),
     (AgentFolder, "appointments", "GET"): ("get", "/clients/{client}/agents/{agent}/appointments"),
+    (AgentFolder, "schedule", "GET"): ("get", "/clients/{client}/agents/{agent}/schedule"),
+    (AgentFolder, "schedule", "PUT"): ("put", "/clients/{client}/agents/{agent}/schedule"),
+    (AgentFolder, "exceptions", "POST"): ("post", "/clients/{client}/agents/{agent}/exceptions"),
+    (ClientFolder, "closed-days", "GET"): ("get", "/clients/{client}/closed-days"),
+    (ClientFolder, "closed-days", "POST"): ("post", "/clients/{client}/closed-days"),
     (AppointmentContainer, "", "GET"): ("get", "/clients/{client}/appointments"),
     (AppointmentResource, "", "GET"): ("get", "/clients/{client}/appointments/{number}"),
     (UserContainer, "", "POST"): ("post", "/users"),
 }
+# The appointment's life after booking (spec §5 rules 2-6, 11; §9.1).
+LIFE_OPERATION_OF_VIEW = {
+    (AppointmentResource, "confirm", "POST"): ("post", "/clients/{client}/appointments/{number}/confirm"),
+    (AppointmentResource, "postpone", "POST"): ("post", "/clients/{client}/appointments/{number}/postpone"),
+    (AppointmentResource, "contacted", "POST"): ("post", "/clients/{client}/appointments/{number}/contacted"),
+    (AppointmentResource, "outcome", "POST"): ("post", "/clients/{client}/appointments/{number}/outcome"),
+    (AppointmentResource, "confirmation-call", "POST"): (
+        "post", "/clients/{client}/appointments/{number}/confirmation-call"),
+    (AppointmentResource, "history", "GET"): ("get", "/clients/{client}/appointments/{number}/history"),
+    (CancellationRequestResource, "", "GET"): (
+        "get", "/clients/{client}/appointments/{number}/cancellation-request"),
+    (CancellationRequestResource, "", "POST"): (
+        "post", "/clients/{client}/appointments/{number}/cancellation-request"),
+    (CancellationRequestResource, "approve", "POST"): (
+        "post", "/clients/{client}/appointments/{number}/cancellation-request/approve"),
+    (CancellationRequestResource, "reject", "POST"): (
+        "post", "/clients/{client}/appointments/{number}/cancellation-request/reject"),
+    (ClientFolder, "unavailabilities", "GET"): ("get", "/clients/{client}/unavailabilities"),
+    (ClientFolder, "unavailabilities", "POST"): ("post", "/clients/{client}/unavailabilities"),
+    (ZoneFolder, "unavailabilities", "GET"): ("get", "/clients/{client}/zones/{zone}/unavailabilities"),
+    (ZoneFolder, "unavailabilities", "POST"): ("post", "/clients/{client}/zones/{zone}/unavailabilities"),
+    (AgentFolder, "unavailabilities", "GET"): ("get", "/clients/{client}/agents/{agent}/unavailabilities"),
+    (AgentFolder, "unavailabilities", "POST"): ("post", "/clients/{client}/agents/{agent}/unavailabilities"),
+    (ClientFolder, "changes", "GET"): ("get", "/clients/{client}/changes"),
+    (ZoneFolder, "changes", "GET"): ("get", "/clients/{client}/zones/{zone}/changes"),
+    (AgentFolder, "changes", "GET"): ("get", "/clients/{client}/agents/{agent}/changes"),
+    (CallCenter, "confirmations", "GET"): ("get", "/callcenter/confirmations"),
+    (CallCenter, "rescheduling", "GET"): ("get", "/callcenter/rescheduling"),
+}
+OPERATION_OF_VIEW.update(LIFE_OPERATION_OF_VIEW)
+LIFE_OPERATIONS = set(LIFE_OPERATION_OF_VIEW.values())
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +177,7 @@ class DocumentedApi:
         self.testapp = testapp
         self.document = document
         self.answered = set()  # operations that answered their documented success
+        self.statuses = set()  # (method, path, status) of every answer
 
     def call(self, method, path, secret=None, status=200, body=None, headers=None, **values):
         params = values.pop("params", {})
@@ -142,15 +192,25 @@ class DocumentedApi:
             headers["Authorization"] = f"Bearer {secret}"
         if method == "get":
             response = self.testapp.get(url, params=params, headers=headers, status=status)
+        elif method == "delete":
+            assert body is None, "DELETE takes no body"
+            response = self.testapp.delete(url, headers=headers, status=status)
         else:
             assert method in item
             if body is not None and status < 300:
                 request_validator(self.document, method, path).validate(body)
-            response = self.testapp.post_json(url, body if body is not None else {}, headers=headers, status=status)
-        assert response.content_type == "application/json"
-        response_validator(self.document, method, path, response.status_int).validate(response.json)
+            send = getattr(self.testapp, f"{method}_json")
+            response = send(url, body if body is not None else {}, headers=headers, status=status)
+        if response.status_int == 204:
+            documented = operation(self.document, method, path)["responses"]
+            assert "204" in documented and "content" not in documented["204"], f"{method.upper()} {path} 204"
+            assert response.body == b""
+        else:
+            assert response.content_type == "application/json"
+            response_validator(self.document, method, path, response.status_int).validate(response.json)
         if status < 300:
             self.answered.add((method, path))
+        self.statuses.add((method, path, str(response.status_int)))
         return response
 
 
@@ -236,7 +296,7 @@ def test_every_documented_operation_has_a_view(app, document):
 # --- (c) the answers are what the document says --------------------------------------------------
 
 
-def test_every_documented_operation_answers_as_documented(testapp, tenant, dbsession, document):
+def test_every_documented_operation_answers_as_documented(testapp, tenant, dbsession, document, clock):
     """One walk through the whole API, each request and each answer held to the document."""
     api = DocumentedApi(testapp, document)
     admin = make_token(dbsession, tenant.admin)
@@ -259,6 +319,23 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
               "zones": ["milano"], "schedule": [{"weekday": 0, "start": "09:00", "end": "13:00"}]}, **client)
     api.call("get", "/clients/{client}/agents", admin, **client)
     api.call("get", "/clients/{client}/agents/{agent}", admin, agent="rossi", **client)
+    agent = {**client, "agent": "rossi"}
+    # Mondays and Thursdays 09:00-13:00, a Saturday morning opening, a Monday afternoon off, a closed day.
+    week = [{"weekday": 0, "start": "09:00", "end": "13:00"}, {"weekday": 3, "start": "09:00", "end": "13:00"}]
+    assert api.call("put", "/clients/{client}/agents/{agent}/schedule", admin, body={"schedule": week},
+                    **agent).json["schedule"] == week
+    api.call("post", "/clients/{client}/agents/{agent}/exceptions", admin, 201,
+             {"day": "2026-11-28", "kind": "opening", "start": "09:00", "end": "12:00", "reason": "Fair"}, **agent)
+    api.call("post", "/clients/{client}/agents/{agent}/exceptions", admin, 201,
+             {"day": "2026-11-30", "kind": "closure", "start": "11:00", "end": "13:00", "reason": "Dentist"},
+             **agent)
+    schedule = api.call("get", "/clients/{client}/agents/{agent}/schedule", admin, **agent).json
+    assert [exception["day"] for exception in schedule["exceptions"]] == ["2026-11-28", "2026-11-30"]
+    api.call("post", "/clients/{client}/closed-days", admin, 201,
+             {"day": "2026-12-03", "zone": "milano", "agent": None, "reason": "Patron saint"}, **client)
+    api.call("post", "/clients/{client}/closed-days", admin, 201, {"day": "2026-12-24"}, **client)
+    closed = api.call("get", "/clients/{client}/closed-days", admin, **client).json["items"]
+    assert [(day["day"], day["zone"]) for day in closed] == [("2026-12-03", "milano"), ("2026-12-24", None)]
 
     api.call("post", "/clients/{client}/campaigns", admin, 201,
              {"slug": "winter", "name": "Winter", "appointment_minutes": 45, "buffer_minutes": 15,
@@ -266,14 +343,44 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     api.call("get", "/clients/{client}/campaigns", admin, **client)
     api.call("get", "/clients/{client}/campaigns/{campaign}", admin, **campaign)
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps", admin, 201,
-             {"quantity": 1, "valid_from": "2026-11-01", "valid_to": "2027-06-30", "description": "First"}, **campaign)
+             {"quantity": 2, "valid_from": "2026-11-01", "valid_to": "2027-06-30", "description": "First"}, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps", admin, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps/{number}", admin, number=1, **campaign)
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm", admin, number=1, **campaign)
+    settings = api.call("patch", "/clients/{client}/campaigns/{campaign}", admin,
+                        body={"hold_minutes": 10, "cutoff_hours": 36}, **campaign).json
+    assert (settings["hold_minutes"], settings["appointment_minutes"]) == (10, 45)
+    api.call("post", "/clients/{client}/campaigns/{campaign}/fields", admin, 201,
+             {"name": "budget", "label": "Budget", "kind": "number", "required": True,
+              "help_text": "Euros a month", "choices": []}, **campaign)
+    api.call("post", "/clients/{client}/campaigns/{campaign}/fields", admin, 201,
+             {"name": "heating", "label": "Heating", "kind": "choice", "choices": ["gas", "heat pump"]}, **campaign)
+    fields = api.call("get", "/clients/{client}/campaigns/{campaign}/fields", operator, **campaign).json["items"]
+    assert [field["name"] for field in fields] == ["budget", "heating"]
 
-    booking = {"agent": "rossi", "start": "2026-11-26T10:00:00+01:00", "notes": "Ring twice", "fields": {},
-               "prospect": {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}}
-    api.call("post", "/clients/{client}/campaigns/{campaign}/appointments", operator, 201, booking, **campaign)
+    # Week 48: Thursday 26 from 09:00 (Monday 23 is within the 36 hours), the Saturday opening; Monday 30
+    # is week 49.
+    week = api.call("get", "/clients/{client}/campaigns/{campaign}/slots", operator,
+                    params={"postal_code": "20121", "week": "2026-W48"}, **campaign).json
+    starts = [slot["start"] for slot in week["slots"]]
+    assert (week["zone"], starts[0], week["held"]) == ("milano", "2026-11-26T09:00:00+01:00", [])
+    assert "2026-11-28T11:00:00+01:00" in starts
+    api.call("get", "/clients/{client}/campaigns/{campaign}/slots", operator,
+             params={"province": "MI", "zone": "milano"}, **campaign)
+    slot = {"agent": "rossi", "start": "2026-11-26T10:00:00+01:00"}
+    hold = api.call("post", "/clients/{client}/campaigns/{campaign}/holds", operator, 201, slot, **campaign).json
+    assert hold["expires_at"] == "2026-11-23T09:10:00+01:00"
+    booking = {**slot, "hold": hold["id"], "out_of_schedule": False, "notes": "Ring twice",
+               "fields": {"budget": 1200, "heating": "gas"},
+               "prospect": {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121",
+                            "province": "MI"}}
+    booked = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments", operator, 201, booking,
+                      **campaign).json
+    assert booked["fields"] == {"budget": 1200, "heating": "gas"}
+    other = api.call("post", "/clients/{client}/campaigns/{campaign}/holds", operator, 201,
+                     {"agent": "rossi", "start": "2026-11-26T12:00:00+01:00"}, **campaign).json
+    api.call("delete", "/clients/{client}/campaigns/{campaign}/holds/{hold}", operator, 204, hold=other["id"],
+             **campaign)
     filters = {"upcoming": "1", "state": "to_confirm", "from": "2026-11-01", "to": "2026-11-30", "agent": "rossi",
                "zone": "milano", "campaign": "winter", "q": "bar", "page": "1", "per_page": "10"}
     for path, values in [
@@ -285,6 +392,77 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
         page = api.call("get", path, operator, params=filters, **values)
         assert [item["number"] for item in page.json["items"]] == [1]
     api.call("get", "/clients/{client}/appointments/{number}", operator, number=1, **client)
+
+    # The appointment's life: the call the day before, confirmation, postponement, contact, outcome.
+    appointment = {**client, "number": 1}
+    life = "/clients/{client}/appointments/{number}"
+    clock.now = NOW + timedelta(days=2)  # Wednesday 25: tomorrow is the meeting's day
+    worklist = api.call("get", "/callcenter/confirmations", operator).json["items"]
+    assert [(item["client"], item["number"]) for item in worklist] == [("acme", 1)]
+    called = api.call("post", life + "/confirmation-call", operator,
+                      body={"result": "postponed", "start": "2026-11-26T11:00:00+01:00", "notes": "Later"},
+                      **appointment).json
+    assert (called["start"], called["state"]) == ("2026-11-26T11:00:00+01:00", "to_confirm")
+    confirmed = api.call("post", life + "/confirm", operator, body={}, **appointment).json
+    assert (confirmed["state"], confirmed["confirmed_at"]) == ("confirmed", "2026-11-25T09:00:00+01:00")
+    assert api.call("get", "/callcenter/confirmations", operator).json["items"] == []
+    api.call("post", life + "/postpone", operator, body={"start": "2026-11-26T12:00:00+01:00", "agent": "rossi"},
+             **appointment)
+    assert api.call("post", life + "/contacted", admin, body={}, **appointment).json["contacted_at"] == \
+        "2026-11-25T09:00:00+01:00"
+    clock.now = NOW + timedelta(days=3, hours=5)  # Thursday 26, 14:00: after the meeting
+    held = api.call("post", life + "/outcome", operator, body={"outcome": "held", "notes": "Signed"},
+                    **appointment).json
+    assert (held["outcome"], held["outcome_notes"]) == ("held", "Signed")
+
+    # A cancellation request rejected, another approved; the recovery booked.
+    request = life + "/cancellation-request"
+    asked = api.call("post", request, admin, 201, {"reason": "wrong_target", "notes": "Not the owner"},
+                     **appointment).json
+    assert (asked["state"], asked["decided_at"]) == ("pending", None)
+    assert api.call("get", request, operator, **appointment).json == asked
+    assert api.call("post", request + "/reject", admin, body={"notes": "Held anyway"},
+                    **appointment).json["state"] == "rejected"
+    api.call("post", request, admin, 201, {"reason": "duplicate"}, **appointment)
+    assert api.call("post", request + "/approve", admin, body={"notes": "Same prospect as #0"},
+                    **appointment).json["state"] == "approved"
+    cancelled = api.call("get", life, operator, **appointment).json
+    assert (cancelled["state"], cancelled["cancel_reason"]) == ("cancelled", "duplicate")
+    recovery = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments", operator, 201,
+                        {"agent": "rossi", "start": "2026-11-30T09:00:00+01:00", "recovers": 1,
+                         "fields": {"budget": 900},
+                         "prospect": {"name": "Bar Sport", "phone": "+39 02 7654321", "postal_code": "20121"}},
+                        **campaign).json
+    assert api.call("get", "/clients/{client}/campaigns/{campaign}", admin, **campaign).json["recovered"] == 1
+    history = api.call("get", life + "/history", operator, **appointment).json["items"]
+    assert [change["action"] for change in history] == [
+        "approved", "cancelled", "requested", "rejected", "requested", "outcome", "contacted", "postponed",
+        "confirmed", "postponed", "booked"]
+
+    # Unavailabilities of the client, a zone and an agent; the one at short notice catches the recovery.
+    api.call("post", "/clients/{client}/unavailabilities", admin, 201,
+             {"start": "2026-12-24T00:00:00+01:00", "end": "2026-12-27T00:00:00+01:00", "reason": "Christmas"},
+             **client)
+    api.call("post", "/clients/{client}/zones/{zone}/unavailabilities", admin, 201,
+             {"start": "2026-12-14T09:00:00+01:00", "end": "2026-12-14T13:00:00+01:00"}, zone="milano", **client)
+    api.call("post", "/clients/{client}/agents/{agent}/unavailabilities", admin, 201,
+             {"start": "2026-11-30T09:00:00+01:00", "end": "2026-11-30T11:00:00+01:00", "reason": "Car service",
+              "override": "Told us on the phone"}, **agent)
+    for path, values, expected in [
+        ("/clients/{client}/unavailabilities", client, 3),
+        ("/clients/{client}/zones/{zone}/unavailabilities", {**client, "zone": "milano"}, 1),
+        ("/clients/{client}/agents/{agent}/unavailabilities", agent, 1),
+    ]:
+        assert len(api.call("get", path, operator, **values).json["items"]) == expected, path
+    flagged = api.call("get", "/callcenter/rescheduling", operator).json["items"]
+    assert [(item["number"], item["needs_rescheduling"]) for item in flagged] == [(recovery["number"], True)]
+    api.call("post", life + "/postpone", operator, body={"start": "2026-12-10T10:00:00+01:00"},
+             client="acme", number=recovery["number"])
+    assert api.call("get", "/callcenter/rescheduling", operator).json["items"] == []
+    for path, values in [("/clients/{client}/changes", client),
+                         ("/clients/{client}/zones/{zone}/changes", {**client, "zone": "milano"}),
+                         ("/clients/{client}/agents/{agent}/changes", agent)]:
+        assert api.call("get", path, operator, **values).json["items"][0]["action"] == "postponed", path
 
     api.call("post", "/users", admin, 201, {"email": "anna@example.test", "password": "long enough pw",
                                             "role": "client", "name": "Anna", "client": "acme"})
@@ -329,6 +507,57 @@ def test_error_answers_are_documented_and_have_the_error_shape(testapp, tenant, 
                          campaign=empty.slug)) == "quota_exhausted"
 
 
+def test_booking_engine_error_answers_are_documented(testapp, tenant, dbsession, document, clock):
+    api = DocumentedApi(testapp, document)
+    manager = make_token(dbsession, tenant.account_manager)
+    operator = make_token(dbsession, tenant.operator)
+    rival = make_token(dbsession, make_user(dbsession, "operator"))
+    own = {"client": tenant.client.slug}
+    campaign = {**own, "campaign": tenant.campaign.slug}
+    agent = {**own, "agent": tenant.agent.slug}
+    slots, holds = "/clients/{client}/campaigns/{campaign}/slots", "/clients/{client}/campaigns/{campaign}/holds"
+    book = "/clients/{client}/campaigns/{campaign}/appointments"
+    slot = {"agent": tenant.agent.slug, "start": "2026-11-26T10:00:00+01:00"}
+    prospect = {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}
+
+    def code(response):
+        return response.json["error"]["code"]
+
+    assert code(api.call("get", slots, operator, 400, params={"postal_code": "20121", "week": "2026-W60"},
+                         **campaign)) == "validation_error"
+    assert code(api.call("get", slots, make_token(dbsession, tenant.client_user), 403,
+                         params={"postal_code": "20121"}, **campaign)) == "forbidden"
+    assert code(api.call("post", holds, operator, 422, {**slot, "start": "2026-11-28T10:00:00+01:00"},
+                         **campaign)) == "outside_schedule"
+    hold = api.call("post", holds, operator, 201, slot, **campaign).json
+    assert code(api.call("post", holds, rival, 409, slot, **campaign)) == "slot_held"
+    assert code(api.call("delete", holds + "/{hold}", rival, 403, hold=hold["id"], **campaign)) == "forbidden"
+    assert code(api.call("delete", holds + "/{hold}", operator, 404, hold=hold["id"] + 1000, **campaign)) == \
+        "not_found"
+    assert code(api.call("post", book, operator, 403, {**slot, "out_of_schedule": True, "prospect": prospect},
+                         **campaign)) == "forbidden"
+    assert code(api.call("post", book, operator, 400, {**slot, "prospect": prospect, "fields": {"colour": "red"}},
+                         **campaign)) == "validation_error"
+    clock.now += timedelta(minutes=6)
+    assert code(api.call("post", book, operator, 409, {**slot, "hold": hold["id"], "prospect": prospect},
+                         **campaign)) == "hold_expired"
+    assert code(api.call("patch", "/clients/{client}/campaigns/{campaign}", manager, 400,
+                         {"hold_minutes": 0}, **campaign)) == "validation_error"
+    assert code(api.call("patch", "/clients/{client}/campaigns/{campaign}", operator, 403,
+                         {"hold_minutes": 10}, **campaign)) == "forbidden"
+    field = {"name": "budget", "label": "Budget", "kind": "number"}
+    api.call("post", "/clients/{client}/campaigns/{campaign}/fields", manager, 201, field, **campaign)
+    assert code(api.call("post", "/clients/{client}/campaigns/{campaign}/fields", manager, 409, field,
+                         **campaign)) == "conflict"
+    assert code(api.call("put", "/clients/{client}/agents/{agent}/schedule", manager, 400,
+                         {"schedule": [{"weekday": 0, "start": "13:00", "end": "09:00"}]}, **agent)) == \
+        "validation_error"
+    assert code(api.call("post", "/clients/{client}/agents/{agent}/exceptions", manager, 400,
+                         {"day": "2026-11-28", "kind": "opening"}, **agent)) == "validation_error"
+    assert code(api.call("post", "/clients/{client}/closed-days", manager, 400, {"day": "2026-12-24", "zone": "mars"},
+                         **own)) == "validation_error"
+
+
 def test_the_documented_request_schemas_refuse_what_the_server_refuses(document):
     """additionalProperties: false where the server refuses unknown fields, and the types it insists on."""
     cases = {
@@ -346,8 +575,194 @@ def test_the_documented_request_schemas_refuse_what_the_server_refuses(document)
              "prospect": {"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121", "email": "x@y.it"}},
         ],
         ("post", "/users"): [{"email": "a@example.test", "password": "long enough pw", "role": "superuser"}],
+        ("patch", "/clients/{client}/campaigns/{campaign}"): [{"hold_minutes": 0}, {"hold_minutes": "5"},
+                                                              {"purchased": 100}, {"slug": "renamed"}],
+        ("post", "/clients/{client}/campaigns/{campaign}/fields"): [
+            {"name": "budget", "label": "Budget", "kind": "money"}, {"name": "Budget", "label": "B", "kind": "text"},
+            {"name": "budget", "label": "Budget", "kind": "text", "placeholder": "0"}, {"label": "B", "kind": "text"}],
+        ("post", "/clients/{client}/campaigns/{campaign}/holds"): [
+            {"agent": "rossi"}, {"agent": "rossi", "start": "2026-11-26T10:00:00"},
+            {"agent": "rossi", "start": "2026-11-26T10:00:00+01:00", "minutes": 10}],
+        ("put", "/clients/{client}/agents/{agent}/schedule"): [
+            {}, {"schedule": [{"weekday": 0, "start": "09:00"}]}, {"schedule": [], "exceptions": []}],
+        ("post", "/clients/{client}/agents/{agent}/exceptions"): [
+            {"day": "2026-11-28", "kind": "holiday"}, {"kind": "closure"},
+            {"day": "2026-11-28", "kind": "closure", "all_day": True}],
+        ("post", "/clients/{client}/closed-days"): [{"zone": "milano"}, {"day": "2026-12-24", "client": "acme"}],
     }
+    booking = {"agent": "rossi", "start": "2026-11-26T10:00:00+01:00",
+               "prospect": {"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121"}}
+    cases[("post", "/clients/{client}/campaigns/{campaign}/appointments")] += [
+        {**booking, "hold": "3"}, {**booking, "hold": 0}, {**booking, "out_of_schedule": "yes"},
+        {**booking, "fields": []}, {**booking, "prospect": {**booking["prospect"], "province": "Milano"}},
+    ]
     for (method, path), bodies in cases.items():
         validator = request_validator(document, method, path)
         for body in bodies:
             assert not validator.is_valid(body), (path, body)
+
+
+def test_the_documented_booking_body_leaves_the_campaign_fields_open(document):
+    """Each campaign defines its own fields: the document cannot list them, the server checks them."""
+    validator = request_validator(document, "post", "/clients/{client}/campaigns/{campaign}/appointments")
+    validator.validate({"agent": "rossi", "start": "2026-11-26T10:00:00+01:00", "hold": 7, "out_of_schedule": True,
+                        "prospect": {"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121",
+                                     "province": "MI"},
+                        "fields": {"budget": 1200, "heating": "gas", "visited": False, "since": "2020-01-31"}})
+
+
+# --- (d) the appointment's life: every documented answer of its operations happens ------------------
+
+
+def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tenant, dbsession, document, clock):
+    """Each life operation is called until it has given every status it documents, each answer held to the
+    document (401 without credentials, 403 for a role without the permission, 404 for a name that does not
+    exist, 400, 409 and 422 for the refusals of spec §5)."""
+    api = DocumentedApi(testapp, document)
+    token = {role: make_token(dbsession, tenant.user(role)) for role in
+             ("client", "zone_manager", "agent", "operator", "account_manager", "admin")}
+    stranger = make_token(dbsession, Tenant(dbsession).client_user)
+    own = {"client": tenant.client.slug}
+    zone, agent = {**own, "zone": tenant.zone.slug}, {**own, "agent": tenant.agent.slug}
+    book = "/clients/{client}/campaigns/{campaign}/appointments"
+    life = "/clients/{client}/appointments/{number}"
+    prospect = {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}
+
+    def booked(start):
+        answer = api.call("post", book, token["operator"], 201, {"agent": tenant.agent.slug, "start": start,
+                                                                 "prospect": prospect},
+                          campaign=tenant.campaign.slug, **own)
+        return {**own, "number": answer.json["number"]}
+
+    def code(response):
+        return response.json["error"]["code"]
+
+    first, second = booked("2026-11-26T10:00:00+01:00"), booked("2026-11-26T14:00:00+01:00")
+    missing = {**own, "number": 999}
+    future = {"start": "2026-12-14T09:00:00+01:00", "end": "2026-12-14T18:00:00+01:00"}
+
+    # 401, 404 and 400 for every life operation, on the first appointment.
+    posts = {
+        life + "/confirm": {}, life + "/postpone": {"start": "2026-11-27T10:00:00+01:00"}, life + "/contacted": {},
+        life + "/outcome": {"outcome": "held"}, life + "/confirmation-call": {"result": "confirmed"},
+        life + "/cancellation-request": {"reason": "wrong_target"},
+        life + "/cancellation-request/approve": {}, life + "/cancellation-request/reject": {},
+    }
+    for path, body in posts.items():
+        assert code(api.call("post", path, None, 401, body, **first)) == "unauthenticated"
+        assert code(api.call("post", path, token["admin"], 404, body, **missing)) == "not_found"
+        assert code(api.call("post", path, token["admin"], 400, {**body, "colour": "red"}, **first)) == \
+            "validation_error"
+    for path in (life + "/history", life + "/cancellation-request"):
+        assert code(api.call("get", path, None, 401, **first)) == "unauthenticated"
+        assert code(api.call("get", path, token["admin"], 404, **missing)) == "not_found"
+        assert code(api.call("get", path, stranger, 403, **first)) == "forbidden"
+    folders = [("/clients/{client}", own, {"client": "atlantis"}),
+               ("/clients/{client}/zones/{zone}", zone, {**zone, "zone": "atlantis"}),
+               ("/clients/{client}/agents/{agent}", agent, {**agent, "agent": "nobody"})]
+    for prefix, values, unknown in folders:
+        for path in (prefix + "/unavailabilities", prefix + "/changes"):
+            api.call("get", path, token["account_manager"], **values)
+            assert code(api.call("get", path, None, 401, **values)) == "unauthenticated"
+            assert code(api.call("get", path, stranger, 403, **values)) == "forbidden"
+            assert code(api.call("get", path, token["admin"], 404, **unknown)) == "not_found"
+        path = prefix + "/unavailabilities"
+        api.call("post", path, token["account_manager"], 201, future, **values)
+        assert code(api.call("post", path, None, 401, future, **values)) == "unauthenticated"
+        assert code(api.call("post", path, token["operator"], 403, future, **values)) == "forbidden"
+        assert code(api.call("post", path, token["admin"], 404, future, **unknown)) == "not_found"
+        assert code(api.call("post", path, token["admin"], 400, {**future, "end": future["start"]}, **values)) == \
+            "validation_error"
+        refused = api.call("post", path, token["account_manager"], 422,
+                           {"start": "2026-11-30T09:00:00+01:00", "end": "2026-11-30T18:00:00+01:00"}, **values)
+        assert code(refused) == "notice_too_short"
+    for path in ("/callcenter/confirmations", "/callcenter/rescheduling"):
+        assert code(api.call("get", path, None, 401)) == "unauthenticated"
+        assert code(api.call("get", path, token["client"], 403)) == "forbidden"
+        api.call("get", path, token["operator"])
+
+    # 403 for the roles the ACLs leave out.
+    for path, body, role in [
+        (life + "/confirm", {}, "client"), (life + "/postpone", posts[life + "/postpone"], "zone_manager"),
+        (life + "/contacted", {}, "operator"), (life + "/outcome", {"outcome": "held"}, "client"),
+        (life + "/confirmation-call", {"result": "confirmed"}, "agent"),
+        (life + "/cancellation-request", {"reason": "wrong_target"}, "operator"),
+        (life + "/cancellation-request/approve", {}, "client"), (life + "/cancellation-request/reject", {}, "agent"),
+    ]:
+        assert code(api.call("post", path, token[role], 403, body, **first)) == "forbidden", path
+
+    # 409 and 422: the rules of spec §5.
+    assert code(api.call("get", life + "/cancellation-request", token["admin"], 404, **first)) == "not_found"
+    for action in ("approve", "reject"):
+        assert code(api.call("post", life + "/cancellation-request/" + action, token["account_manager"], 409, {},
+                             **first)) == "conflict"
+    assert code(api.call("post", life + "/outcome", token["agent"], 409, {"outcome": "held"}, **first)) == \
+        "conflict"
+    assert code(api.call("post", life + "/postpone", token["operator"], 409,
+                         {"start": "2026-11-26T14:00:00+01:00"}, **first)) == "slot_taken"
+    assert code(api.call("post", life + "/postpone", token["operator"], 422,
+                         {"start": "2026-11-28T10:00:00+01:00"}, **first)) == "outside_schedule"
+    assert code(api.call("post", life + "/confirmation-call", token["operator"], 409,
+                         {"result": "postponed", "start": "2026-11-26T14:30:00+01:00"}, **first)) == "slot_taken"
+    assert code(api.call("post", life + "/confirmation-call", token["operator"], 422,
+                         {"result": "postponed", "start": "2026-11-26T19:00:00+01:00"}, **first)) == \
+        "outside_schedule"
+    api.call("post", life + "/postpone", token["agent"], body={"start": "2026-11-26T11:00:00+01:00"}, **first)
+    api.call("post", life + "/confirm", token["agent"], body={}, **first)
+    assert code(api.call("post", life + "/confirm", token["agent"], 409, {}, **first)) == "conflict"
+    assert code(api.call("post", life + "/cancellation-request", token["client"], 422,
+                         {"reason": "not_looked_at_portal"}, **first)) == "reason_not_allowed"
+    api.call("post", life + "/cancellation-request", token["client"], 201, {"reason": "wrong_target"}, **first)
+    assert code(api.call("post", life + "/cancellation-request", token["zone_manager"], 409,
+                         {"reason": "duplicate"}, **first)) == "conflict"
+    api.call("get", life + "/cancellation-request", token["agent"], **first)
+    api.call("post", life + "/cancellation-request/approve", token["account_manager"], body={}, **first)
+    for path, body in [(life + "/contacted", {}), (life + "/confirmation-call", {"result": "disowned"})]:
+        assert code(api.call("post", path, token["admin"], 409, body, **first)) == "conflict", path
+    api.call("post", life + "/cancellation-request/reject", token["admin"], 409, {}, **first)
+    api.call("post", life + "/cancellation-request", token["zone_manager"], 201, {"reason": "other"}, **second)
+    api.call("post", life + "/cancellation-request/reject", token["account_manager"], body={"notes": "no"},
+             **second)
+    clock.now = NOW + timedelta(days=6)  # Sunday 29: the window of Thursday 26 closed at midnight
+    assert code(api.call("post", life + "/cancellation-request", token["client"], 422, {"reason": "wrong_target"},
+                         **second)) == "cancellation_window_closed"
+    api.call("post", life + "/contacted", token["agent"], body={}, **second)
+    api.call("post", life + "/outcome", token["agent"], body={"outcome": "no_show"}, **second)
+    api.call("post", life + "/confirmation-call", token["operator"], body={"result": "disowned"}, **second)
+    api.call("get", life + "/history", token["agent"], **second)
+
+    for method, path in sorted(LIFE_OPERATIONS):
+        documented = set(operation(document, method, path)["responses"])
+        given = {status for m, p, status in api.statuses if (m, p) == (method, path)}
+        assert documented <= given, f"{method.upper()} {path} never answered {sorted(documented - given)}"
+
+
+def test_the_documented_life_bodies_refuse_what_the_server_refuses(document):
+    base = "/clients/{client}/appointments/{number}"
+    cases = {
+        base + "/confirm": [{"notes": "x"}],
+        base + "/contacted": [{"at": "2026-11-26T10:00:00+01:00"}],
+        base + "/postpone": [{}, {"start": "2026-11-26T10:00:00"}, {"start": "2026-11-26T10:00:00+01:00", "x": 1},
+                             {"start": "2026-11-26T10:00:00+01:00", "agent": "Rossi"}],
+        base + "/outcome": [{}, {"outcome": "won"}, {"outcome": "held", "notes": 3}],
+        base + "/confirmation-call": [{"result": "postponed"}, {"result": "maybe"}, {}],
+        base + "/cancellation-request": [{}, {"reason": "bored"}, {"reason": "other", "by": "me"}],
+        base + "/cancellation-request/approve": [{"notes": 1}, {"approve": True}],
+        base + "/cancellation-request/reject": [{"reason": "no"}],
+        "/clients/{client}/agents/{agent}/unavailabilities": [
+            {"start": "2026-12-14T09:00:00+01:00"}, {"start": "2026-12-14T09:00:00", "end": "2026-12-14T10:00:00"},
+            {"start": "2026-12-14T09:00:00+01:00", "end": "2026-12-14T10:00:00+01:00", "override": "x"},
+            {"start": "2026-12-14T09:00:00+01:00", "end": "2026-12-14T10:00:00+01:00", "agent": "rossi"}],
+    }
+    for path, bodies in cases.items():
+        validator = request_validator(document, "post", path)
+        for body in bodies:
+            assert not validator.is_valid(body), (path, body)
+    request_validator(document, "post", base + "/confirmation-call").validate({"result": "disowned"})
+
+
+def test_the_documented_reasons_and_outcomes_are_the_servers(document):
+    schemas = document["components"]["schemas"]
+    assert schemas["CancellationRequestBody"]["properties"]["reason"]["enum"] == list(CANCELLATION_REASONS)
+    assert schemas["OutcomeBody"]["properties"]["outcome"]["enum"] == list(OUTCOMES)
+    assert schemas["AppointmentFields"]["properties"]["outcome"]["enum"] == list(OUTCOMES) + [None]

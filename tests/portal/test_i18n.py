@@ -194,12 +194,12 @@ def test_client_folder_boxes_are_labelled_in_english_after_switching_to_english(
 
 def test_flash_after_booking_is_italian_with_the_appointment_number(testapp, tenant):
     login(testapp, tenant.operator)
-    form = testapp.get(f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/book").forms["deform"]
-    form["agent"] = tenant.agent.slug
-    form["start"] = "2026-11-26T10:00"
+    grid = testapp.get(f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/book",
+                       params={"postal_code": "20121", "week": "2026-W48"})
+    step3 = grid.forms[f"hold-{tenant.agent.slug}"].submit("start", value="2026-11-26T10:00:00+01:00").follow()
+    form = step3.forms["deform"]
     form["prospect_name"] = "Bar Centrale"
     form["prospect_phone"] = "+39 02 1234567"
-    form["prospect_postal_code"] = "20121"
     page = form.submit(status=302).follow()
     assert text_of(page, ".alert-success") == "Appuntamento n. 1 prenotato."
 
