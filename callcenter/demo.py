@@ -68,10 +68,10 @@ def load_demo_data(dbsession, *, now):
     campaign = create_campaign(dbsession, client, slug="serramenti-2026", name="Serramenti 2026")
     today = now.astimezone(ZoneInfo(client.timezone)).date()
     first = add_step(dbsession, campaign, quantity=150, valid_from=today - timedelta(days=180),
-                     valid_to=today - timedelta(days=30), description="Contratto iniziale",
+                     valid_to=today - timedelta(days=30), description="Contratto iniziale", now=now,
                      created_by=users["account_manager"])
     renewal = add_step(dbsession, campaign, quantity=50, valid_from=today - timedelta(days=30),
-                       valid_to=today + timedelta(days=60), description="Rinnovo",
+                       valid_to=today + timedelta(days=60), description="Rinnovo", now=now,
                        created_by=users["account_manager"])
     add_campaign_field(dbsession, campaign, name="window_type", label="Tipo di serramento", kind="choice",
                        required=True, choices=["PVC", "Legno", "Alluminio"],
@@ -80,8 +80,8 @@ def load_demo_data(dbsession, *, now):
                        help_text="Una stima va bene.")
     add_campaign_field(dbsession, campaign, name="owner", label="Proprietario dell'immobile", kind="yes_no",
                        help_text="Solo il proprietario può firmare il contratto.")
-    confirm_step(dbsession, first, now=now)
-    confirm_step(dbsession, renewal, now=now)
+    confirm_step(dbsession, first, now=now, actor=users["account_manager"])
+    confirm_step(dbsession, renewal, now=now, actor=users["account_manager"])
     _book_history(dbsession, client, campaign, agents, users["operator"], today, now)
     return True
 

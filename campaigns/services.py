@@ -4,6 +4,7 @@ from sqlalchemy.orm import contains_eager
 
 from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
+from portal.history import record
 from portal.i18n import _
 
 COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
@@ -67,7 +68,7 @@ def add_campaign_field(dbsession, campaign, *, name, label, kind, required=False
     return field
 
 
-def add_step(dbsession, campaign, *, quantity, valid_from=None, valid_to=None, description="", created_by=None):
+def add_step(dbsession, campaign, *, quantity, now, valid_from=None, valid_to=None, description="", created_by=None):
     """A new draft step, numbered after the campaign's last one."""
     if valid_from and valid_to and valid_to < valid_from:
         raise RuleViolation(
@@ -83,20 +84,29 @@ def add_step(dbsession, campaign, *, quantity, valid_from=None, valid_to=None, d
         description=description,
         state="draft",
         created_by_id=created_by.id if created_by is not None else None,
+        created_at=now,
     )
     dbsession.add(step)
     dbsession.flush()
+    note_step(dbsession, step, campaign, "step_added", {}, created_by, now)
     return step
 
 
-def confirm_step(dbsession, step, *, now):
+def confirm_step(dbsession, step, *, now, actor=None):
     """A confirmed step adds its quantity to *purchased*, and so reopens a full campaign."""
     if step.state == "confirmed":
         raise RuleViolation("conflict", _("step_already_confirmed", default="This step is already confirmed."))
     step.state = "confirmed"
     step.confirmed_at = now
     change_counters(dbsession, step.campaign_id, purchased=step.quantity)
+    note_step(dbsession, step, step.campaign, "step_confirmed", {"state": "draft"}, actor, now)
     return step
+
+
+def note_step(dbsession, step, campaign, action, before, actor, now):
+    after = {"number": step.number, "quantity": step.quantity, "state": step.state}
+    record(dbsession, client_id=campaign.client_id, campaign_id=campaign.id, subject="step", action=action,
+           before=before, after=after, actor=actor, at=now)
 
 
 def change_counters(dbsession, campaign_id, **deltas):

@@ -113,7 +113,8 @@ def steps_list(context, request):
 @api_view(context=StepContainer, request_method="POST", permission=P.MANAGE)
 def step_create(context, request):
     data = parse(request, schemas.StepCreate())
-    step = services.add_step(request.dbsession, context.__parent__.campaign, created_by=request.user, **data)
+    step = services.add_step(request.dbsession, context.__parent__.campaign, created_by=request.user,
+                             now=request.now, **data)
     request.response.status_int = 201
     return step_json(step)
 
@@ -125,7 +126,7 @@ def step_get(context, request):
 
 @api_view(context=StepResource, name="confirm", request_method="POST", permission=P.MANAGE)
 def step_confirm(context, request):
-    step = services.confirm_step(request.dbsession, context.step, now=request.now)
+    step = services.confirm_step(request.dbsession, context.step, now=request.now, actor=request.user)
     return step_json(step)
 
 

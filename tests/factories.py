@@ -26,7 +26,7 @@ def make_campaign(dbsession, client, purchased=10, slug=None, **kw):
     campaign = create_campaign(dbsession, client, slug=slug or f"campaign-{next(_serial)}",
                                name=kw.pop("name", "Campaign"), **kw)
     if purchased:
-        confirm_step(dbsession, add_step(dbsession, campaign, quantity=purchased), now=NOW)
+        confirm_step(dbsession, add_step(dbsession, campaign, quantity=purchased, now=NOW), now=NOW)
         dbsession.refresh(campaign)
     return campaign
 

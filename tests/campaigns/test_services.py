@@ -12,8 +12,8 @@ from tests.factories import make_campaign, make_client
 
 def test_only_confirmed_steps_count_in_purchased(dbsession):
     campaign = make_campaign(dbsession, make_client(dbsession), purchased=0)
-    first = add_step(dbsession, campaign, quantity=150)
-    second = add_step(dbsession, campaign, quantity=50)
+    first = add_step(dbsession, campaign, quantity=150, now=NOW)
+    second = add_step(dbsession, campaign, quantity=50, now=NOW)
     assert (first.number, second.number) == (1, 2)
     confirm_step(dbsession, first, now=NOW)
     dbsession.refresh(campaign)
@@ -25,7 +25,7 @@ def test_only_confirmed_steps_count_in_purchased(dbsession):
 
 def test_confirming_a_step_twice_is_a_conflict(dbsession):
     campaign = make_campaign(dbsession, make_client(dbsession), purchased=0)
-    step = add_step(dbsession, campaign, quantity=5)
+    step = add_step(dbsession, campaign, quantity=5, now=NOW)
     confirm_step(dbsession, step, now=NOW)
     with pytest.raises(RuleViolation) as refused:
         confirm_step(dbsession, step, now=NOW)
@@ -35,7 +35,7 @@ def test_confirming_a_step_twice_is_a_conflict(dbsession):
 def test_a_step_ending_before_it_starts_is_refused(dbsession):
     campaign = make_campaign(dbsession, make_client(dbsession), purchased=0)
     with pytest.raises(RuleViolation) as refused:
-        add_step(dbsession, campaign, quantity=5, valid_from=date(2026, 12, 1), valid_to=date(2026, 11, 1))
+        add_step(dbsession, campaign, quantity=5, now=NOW, valid_from=date(2026, 12, 1), valid_to=date(2026, 11, 1))
     assert (refused.value.code, refused.value.field) == ("validation_error", "valid_to")
 
 
@@ -54,7 +54,7 @@ def test_a_renewal_reopens_a_full_campaign(dbsession):
     campaign = make_campaign(dbsession, client, purchased=1)
     take_place(dbsession, campaign)
     assert campaign not in campaigns_open_for_booking(dbsession)
-    confirm_step(dbsession, add_step(dbsession, campaign, quantity=10), now=NOW)
+    confirm_step(dbsession, add_step(dbsession, campaign, quantity=10, now=NOW), now=NOW)
     assert campaign in campaigns_open_for_booking(dbsession)
 
 
@@ -75,3 +75,18 @@ def test_counts_of_a_client_without_campaigns_are_zero(dbsession):
     counts = counts_by_client(dbsession, [empty.id, other.id])
     assert counts[empty.id]["purchased"] == 0 and counts[empty.id]["open_for_booking"] is False
     assert counts[other.id]["purchased"] == 3
+
+
+def test_steps_are_in_the_campaign_history(dbsession):
+    from sqlalchemy import select
+
+    from portal.history import Change
+
+    campaign = make_campaign(dbsession, make_client(dbsession), purchased=0)
+    step = add_step(dbsession, campaign, quantity=50, now=NOW)
+    confirm_step(dbsession, step, now=NOW)
+    changes = dbsession.execute(
+        select(Change.action, Change.after).where(Change.campaign_id == campaign.id).order_by(Change.id)
+    ).all()
+    assert [action for action, _after in changes] == ["step_added", "step_confirmed"]
+    assert changes[-1].after == {"number": 1, "quantity": 50, "state": "confirmed"}
