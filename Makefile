@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INI ?= development.ini
 export PYTHONWARNINGS ?= ignore::UserWarning:pyramid.asset
 
-.PHONY: install catalog migrate demo-data run test services clean
+.PHONY: install catalog migrate demo-data run worker test services clean
 
 install: $(VENV)/.installed catalog
 
@@ -29,6 +29,14 @@ demo-data: migrate
 run: demo-data
 	@echo "Serving on http://127.0.0.1:6543 (Ctrl-C to stop)"
 	$(BIN)/pserve $(INI)
+
+# Background jobs against a local Redis: an RQ worker and RQ's cron scheduler (Ctrl-C stops both).
+# Run the web app with the same PORTAL_REDIS_URL so that it hands its jobs to them.
+worker: migrate services
+	PORTAL_REDIS_URL=$${PORTAL_REDIS_URL:-redis://127.0.0.1:6379/0}; export PORTAL_REDIS_URL; \
+	trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/rq cron portal.cron --url $$PORTAL_REDIS_URL & \
+	$(BIN)/portal-manage $(INI) worker
 
 # PostgreSQL and Redis must answer on 127.0.0.1: started, or installed, if they do not.
 services:

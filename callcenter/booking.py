@@ -20,6 +20,7 @@ from agents.routing import route_to_zone
 from callcenter.holds import hold_for_booking, place_hold, refuse_if_booked, refuse_if_held_by_others
 from callcenter.models import ACTIVE_STATES, Appointment, Hold, Recovery
 from callcenter.rules import appointment_span, as_utc, check_insertion_cutoff
+from campaigns.alerts import request_alerts
 from campaigns.fields import validate_fields
 from campaigns.models import Client
 from campaigns.services import change_counters, take_place
@@ -55,7 +56,8 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
         hold = hold_for_booking(dbsession, hold_id, campaign=campaign, agent=agent, start=start, operator=booked_by,
                                 now=now)
     check_calendar(dbsession, campaign, agent, start, end, out_of_schedule, may_book_out_of_schedule)
-    take_place(dbsession, campaign)
+    taken, purchased = take_place(dbsession, campaign)
+    request_alerts(dbsession, campaign, taken - 1, taken, purchased, now)
     lock_agent_calendar(dbsession, agent.id)
     refuse_if_booked(dbsession, agent.id, start, busy_until)
     own_holds = refuse_if_held_by_others(dbsession, agent.id, start, busy_until,

@@ -1,4 +1,4 @@
-"""portal-manage <ini> create-user | create-token | demo-data | migrate (spec §11)."""
+"""portal-manage <ini> create-user | create-token | demo-data | migrate | worker | relay-outbox (spec §11)."""
 import argparse
 import getpass
 import sys
@@ -10,6 +10,7 @@ from agents.services import agent_by_slug, client_by_slug, create_user, zones_by
 from callcenter.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
 from portal.errors import RuleViolation
 from portal.models import ROLES, ApiToken, User
+from portal.outbox import get_context, relay
 
 
 def main(argv=None):
@@ -28,11 +29,21 @@ def main(argv=None):
     token.add_argument("email")
     token.add_argument("--label", default="cli")
     commands.add_parser("demo-data", help="load the demo client once and print its logins")
+    worker = commands.add_parser("worker", help="run an RQ worker for the portal's jobs")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    commands.add_parser("relay-outbox", help="push outbox jobs that were not pushed after commit")
     commands.add_parser("migrate", help="bring the database schema to the latest revision")
     args = parser.parse_args(argv)
     setup_logging(args.config_uri)
     if args.command == "migrate":
         return migrate(args.config_uri)
+    if args.command in ("worker", "relay-outbox"):
+        with bootstrap(args.config_uri):
+            context = get_context()
+            if args.command == "relay-outbox":
+                print(f"pushed {relay(context)} outbox job(s)")
+                return 0
+            return run_worker(context, burst=args.burst)
     with bootstrap(args.config_uri) as env:
         request = env["request"]
         try:
@@ -78,6 +89,17 @@ def demo_data_command(request, args):
     print(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, role in DEMO_LOGINS:
         print(f"  {role:<16} {email}")
+    return 0
+
+
+def run_worker(context, burst=False):
+    """A worker of the portal's queue, with the app's settings and database (the job context)."""
+    from rq import Worker
+
+    if context.redis is None:
+        print("error: portal.redis_url (PORTAL_REDIS_URL) is empty: jobs run in-process", file=sys.stderr)
+        return 2
+    Worker([context.queue()], connection=context.redis).work(burst=burst)
     return 0
 
 

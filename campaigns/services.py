@@ -37,6 +37,7 @@ def create_campaign(dbsession, client, *, slug, name, appointment_minutes=60, bu
         buffer_minutes=buffer_minutes,
         cutoff_hours=cutoff_hours,
         purchased=0,
+        alert_thresholds=[80, 90, 100],
         taken=0,
         to_confirm=0,
         cancelled=0,
@@ -121,21 +122,24 @@ def change_counters(dbsession, campaign_id, **deltas):
 
 
 def take_place(dbsession, campaign):
-    """Take one place of the quota for a new appointment, or refuse with ``quota_exhausted``.
+    """Take one place of the quota for a new appointment, or refuse with ``quota_exhausted``;
+    returns (taken, purchased) after taking it.
 
     The guarded UPDATE both checks and takes: PostgreSQL re-reads the row once
     a concurrent booking commits, and SQLite has one writer at a time, so two
     bookings can never both take the last place.
     """
-    result = dbsession.execute(
+    row = dbsession.execute(
         update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.taken < Campaign.purchased)
-        .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1),
+        .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1)
+        .returning(Campaign.taken, Campaign.purchased),
         execution_options={"synchronize_session": False},
-    )
+    ).first()
     _expire_campaign(dbsession, campaign.id)
-    if result.rowcount != 1:
+    if row is None:
         raise RuleViolation("quota_exhausted", field="campaign")
+    return row.taken, row.purchased
 
 
 def client_counts(dbsession, client_id):

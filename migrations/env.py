@@ -4,9 +4,11 @@ from sqlalchemy import engine_from_config, pool
 
 import agents.models  # noqa: F401  (every package's tables join the metadata)
 import callcenter.models  # noqa: F401
+import campaigns.alerts  # noqa: F401
 import campaigns.models  # noqa: F401
 import portal.history  # noqa: F401
 import portal.models  # noqa: F401
+import portal.outbox  # noqa: F401
 from portal.db import Base
 from portal.settings import apply_environment
 

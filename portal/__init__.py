@@ -33,3 +33,4 @@ def includeme(config):
     config.include("portal.api")
     config.include("portal.views")
     config.include("portal.tokens")
+    config.include("portal.outbox")

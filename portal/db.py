@@ -86,7 +86,7 @@ def get_session_factory(bind, **options):
 
 def get_tm_session(session_factory, transaction_manager, request=None):
     """A session joined to the transaction manager (pyramid_tm or a job's)."""
-    dbsession = session_factory(info={"request": request})
+    dbsession = session_factory(info={"request": request, "transaction_manager": transaction_manager})
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from portal import make_app
 from portal.db import engine_from_settings
+from portal.outbox import JobContext, set_context
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = [name.strip() for name in os.environ.get("PORTAL_TEST_DATABASES", "sqlite,postgresql").split(",")]
@@ -71,6 +72,7 @@ def backend(request):
 def settings(backend, tmp_path_factory):
     settings = dict(BASE_SETTINGS)
     settings["sqlalchemy.url"] = database_url(backend, tmp_path_factory)
+    settings["mail.queue_path"] = str(tmp_path_factory.mktemp("mail") / "maildir")  # a maildir the tests read
     return settings
 
 
@@ -129,6 +131,7 @@ def app(wsgi_app, session_factory, clock):
     saved = registry["dbsession_factory"], registry["clock"]
     registry["dbsession_factory"] = session_factory
     registry["clock"] = clock
+    set_context(JobContext(registry))  # jobs run against this test's database and clock
     yield wsgi_app
     registry["dbsession_factory"], registry["clock"] = saved
 

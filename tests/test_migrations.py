@@ -6,7 +6,9 @@ from alembic.migration import MigrationContext
 
 import agents.models  # noqa: F401
 import callcenter.models  # noqa: F401
+import campaigns.alerts  # noqa: F401
 import portal.history  # noqa: F401
+import portal.outbox  # noqa: F401
 import campaigns.models  # noqa: F401
 from portal.db import Base
 from tests.conftest import TEST_DATABASE, alembic_config, database_url

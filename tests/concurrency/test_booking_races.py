@@ -21,15 +21,6 @@ THREADS = 16
 
 
 @pytest.fixture
-def fixed_clock(wsgi_app):
-    """The app's clock at the suite's NOW, so the slots below stay ahead and on working days."""
-    saved = wsgi_app.registry["clock"]
-    wsgi_app.registry["clock"] = lambda: NOW
-    yield
-    wsgi_app.registry["clock"] = saved
-
-
-@pytest.fixture
 def committed_tenant(engine, wsgi_app, fixed_clock):
     """A tenant committed to the database, removed at the end."""
     factory = sessionmaker(bind=engine)

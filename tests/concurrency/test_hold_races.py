@@ -25,14 +25,6 @@ THURSDAY_10 = datetime(2026, 11, 26, 10, tzinfo=ROME).isoformat()
 
 
 @pytest.fixture
-def fixed_clock(wsgi_app):
-    saved = wsgi_app.registry["clock"]
-    wsgi_app.registry["clock"] = lambda: NOW
-    yield
-    wsgi_app.registry["clock"] = saved
-
-
-@pytest.fixture
 def committed(engine, wsgi_app, fixed_clock):
     """A committed tenant with OPERATORS operators, each with an API token; removed at the end."""
     factory = sessionmaker(bind=engine)

@@ -1,0 +1,101 @@
+"""Rule 12: alert the client and its account manager when *taken* crosses a threshold of
+*purchased*, once per threshold per step ("contact us before the total is reached")."""
+from pyramid_mailer.message import Message
+from sqlalchemy import ForeignKey, Integer, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaigns.models import Campaign, Client, Step
+from portal.db import Base, UTCDateTime
+from portal.models import User
+from portal.outbox import request_job, send_mail
+
+DEFAULT_THRESHOLDS = (80, 90, 100)
+
+
+class QuotaAlert(Base):
+    """One alert sent; the unique key is what makes a second run of the job do nothing."""
+
+    __tablename__ = "quota_alerts"
+    __table_args__ = (UniqueConstraint("campaign_id", "step_id", "threshold"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    threshold: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer)
+    purchased: Mapped[int] = mapped_column(Integer)
+    created_at = mapped_column(UTCDateTime, nullable=False)
+
+
+def thresholds_crossed(taken_before, taken_after, purchased, thresholds=DEFAULT_THRESHOLDS):
+    """The thresholds (percent of purchased) that taken passes on its way up.
+
+    200 purchased, 80 %: the 160th appointment crosses it (159 → 160), no other does.
+    """
+    if purchased <= 0:
+        return []
+    return [t for t in thresholds if taken_before * 100 < t * purchased <= taken_after * 100]
+
+
+def request_alerts(dbsession, campaign, taken_before, taken_after, purchased, now):
+    """Ask for the alert job of each threshold this booking crosses (sent after commit)."""
+    thresholds = campaign.alert_thresholds or DEFAULT_THRESHOLDS
+    for threshold in thresholds_crossed(taken_before, taken_after, purchased, thresholds):
+        request_job(dbsession, "campaigns.alerts:send_quota_alert", now, campaign_id=campaign.id, threshold=threshold)
+
+
+def send_quota_alert(dbsession, context, *, campaign_id, threshold):
+    """The job: record the alert (shown in the client's folder) and mail it, unless already done
+    for this threshold of the current step; a renewal (a new confirmed step) re-arms it."""
+    campaign = dbsession.get(Campaign, campaign_id)
+    step_id = dbsession.execute(
+        select(Step.id).where(Step.campaign_id == campaign_id, Step.state == "confirmed")
+        .order_by(Step.number.desc()).limit(1)
+    ).scalar_one_or_none()
+    exists = select(QuotaAlert.id).where(QuotaAlert.campaign_id == campaign_id, QuotaAlert.step_id == step_id,
+                                         QuotaAlert.threshold == threshold)
+    if dbsession.execute(exists).first():
+        return "already sent"
+    alert = QuotaAlert(client_id=campaign.client_id, campaign_id=campaign_id, step_id=step_id, threshold=threshold,
+                       taken=campaign.taken, purchased=campaign.purchased, created_at=context.clock())
+    try:
+        with dbsession.begin_nested():
+            dbsession.add(alert)
+    except IntegrityError:  # a concurrent run of the same alert got there first
+        return "already sent"
+    recipients = alert_recipients(dbsession, campaign)
+    if recipients:
+        send_mail(context, alert_message(campaign, alert, recipients, context))
+    return "sent"
+
+
+def alert_recipients(dbsession, campaign):
+    client = dbsession.get(Client, campaign.client_id)
+    users = dbsession.execute(
+        select(User.email).where(User.active.is_(True),
+                                 ((User.client_id == client.id) & (User.role == "client"))
+                                 | (User.id == client.account_manager_id))
+    ).scalars().all()
+    return sorted(users)
+
+
+def alert_message(campaign, alert, recipients, context):
+    subject = f"[{campaign.client.name}] {campaign.name}: {alert.threshold}% ({alert.taken}/{alert.purchased})"
+    body = (
+        f"Campagna {campaign.name}: presi {alert.taken} appuntamenti su {alert.purchased} acquistati "
+        f"({alert.threshold}%).\n"
+        "Contattateci prima del raggiungimento del totale per rinnovare senza interruzioni.\n\n"
+        f"Campaign {campaign.name}: {alert.taken} appointments taken of {alert.purchased} purchased "
+        f"({alert.threshold}%).\n"
+        "Contact us before the total is reached, to renew without a pause.\n"
+    )
+    return Message(subject=subject, recipients=recipients, body=body,
+                   sender=context.settings.get("mail.default_sender") or "portale@example.invalid")
+
+
+def recent_alerts(dbsession, client_id, limit=5):
+    return dbsession.execute(
+        select(QuotaAlert).where(QuotaAlert.client_id == client_id).order_by(QuotaAlert.created_at.desc()).limit(limit)
+    ).scalars().all()

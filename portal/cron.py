@@ -1,0 +1,8 @@
+"""Periodic jobs, for RQ's own scheduler: `rq cron portal.cron --url $PORTAL_REDIS_URL`
+(`make worker` starts it beside a worker)."""
+from rq import cron
+
+from portal.outbox import QUEUE, relay
+
+# Push outbox rows that missed their after-commit push (Redis was down, a process died).
+cron.register(relay, queue_name=QUEUE, interval=60)

@@ -1,0 +1,167 @@
+"""Jobs requested in a booking's transaction reach a real RQ worker on the real Redis, once.
+
+Each test has its own queue name on the Redis at 127.0.0.1:6379 and empties it afterwards.
+"""
+import os
+import uuid
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import func, select
+
+from campaigns.alerts import QuotaAlert
+from portal.outbox import JobContext, OutboxJob, get_context, relay, run, set_context
+from tests.factories import Tenant, make_token
+
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SLOTS = ["2026-11-26T09:00:00+01:00", "2026-11-26T11:00:00+01:00", "2026-11-26T14:00:00+01:00",
+         "2026-11-26T16:00:00+01:00", "2026-11-27T09:00:00+01:00"]
+
+
+@pytest.fixture
+def jobs(app):
+    """The app's job context, pointed at the real Redis with a queue of its own."""
+    context = JobContext(app.registry)
+    context.redis = Redis.from_url(REDIS_URL)
+    context.queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    set_context(context)
+    yield context
+    context.queue().empty()
+    context.redis.delete(*context.redis.keys(f"rq:*{context.queue_name}*") or ["none"])
+
+
+@pytest.fixture
+def quota_of_five(dbsession):
+    tenant = Tenant(dbsession, purchased=5)
+    return tenant, {"Authorization": f"Bearer {make_token(dbsession, tenant.operator)}"}
+
+
+def book(testapp, tenant, headers, start, status=201):
+    path = f"/api/v1/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/appointments"
+    body = {"agent": tenant.agent.slug, "start": start,
+            "prospect": {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}}
+    return testapp.post_json(path, body, headers=headers, status=status)
+
+
+def work(context):
+    SimpleWorker([context.queue()], connection=context.redis).work(burst=True)
+
+
+def alerts(dbsession, tenant):
+    return dbsession.execute(
+        select(QuotaAlert.threshold).where(QuotaAlert.campaign_id == tenant.campaign.id).order_by(QuotaAlert.threshold)
+    ).scalars().all()
+
+
+def mails(app):
+    folder = os.path.join(app.registry.settings["mail.queue_path"], "new")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_the_booking_that_crosses_80_percent_alerts_once(testapp, app, dbsession, jobs, quota_of_five):
+    tenant, headers = quota_of_five
+    before = len(mails(app))
+    for start in SLOTS[:3]:
+        book(testapp, tenant, headers, start)
+    assert jobs.queue().count == 0  # 3 of 5: nothing crossed
+    book(testapp, tenant, headers, SLOTS[3])  # 4 of 5 = 80 %
+    assert jobs.queue().count == 1
+    work(jobs)
+    assert alerts(dbsession, tenant) == [80]
+    assert len(mails(app)) == before + 1
+
+
+def test_a_job_run_twice_alerts_once(testapp, app, dbsession, jobs, quota_of_five):
+    tenant, headers = quota_of_five
+    for start in SLOTS[:4]:
+        book(testapp, tenant, headers, start)
+    job_id = dbsession.execute(select(OutboxJob.id).order_by(OutboxJob.id.desc())).scalars().first()
+    work(jobs)
+    sent = len(mails(app))
+    assert run(job_id) == "already done"
+    jobs.queue().enqueue_call(run, args=(job_id,))  # RQ delivering it a second time
+    work(jobs)
+    assert alerts(dbsession, tenant) == [80]
+    assert len(mails(app)) == sent
+
+
+def test_the_alert_job_itself_is_idempotent_even_without_its_outbox_mark(testapp, dbsession, jobs, quota_of_five):
+    from campaigns.alerts import send_quota_alert
+
+    tenant, headers = quota_of_five
+    for start in SLOTS[:4]:
+        book(testapp, tenant, headers, start)
+    work(jobs)
+    assert send_quota_alert(dbsession, jobs, campaign_id=tenant.campaign.id, threshold=80) == "already sent"
+    assert alerts(dbsession, tenant) == [80]
+
+
+def test_with_redis_down_the_booking_commits_and_the_relay_delivers_later(testapp, app, dbsession, jobs, clock,
+                                                                          quota_of_five):
+    tenant, headers = quota_of_five
+    for start in SLOTS[:3]:
+        book(testapp, tenant, headers, start)
+    reachable = jobs.redis
+    jobs.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)  # nothing listens there
+    book(testapp, tenant, headers, SLOTS[3])
+    waiting = dbsession.execute(select(OutboxJob).where(OutboxJob.pushed_at.is_(None))).scalars().all()
+    assert len(waiting) == 1 and waiting[0].kwargs == {"campaign_id": tenant.campaign.id, "threshold": 80}
+
+    jobs.redis = reachable
+    clock.now += timedelta(minutes=1)
+    assert relay(jobs) == 1
+    work(jobs)
+    assert relay(jobs) == 0
+    work(jobs)
+    assert alerts(dbsession, tenant) == [80]
+
+
+def test_a_job_pushed_but_never_done_is_pushed_again(testapp, dbsession, jobs, clock, quota_of_five):
+    """A worker killed in the middle of the job never committed it: the relay hands it out again."""
+    tenant, headers = quota_of_five
+    for start in SLOTS[:4]:
+        book(testapp, tenant, headers, start)
+    jobs.queue().empty()  # the job was taken by a worker that died before committing
+    clock.now += timedelta(minutes=11)
+    assert relay(jobs) == 1
+    work(jobs)
+    assert alerts(dbsession, tenant) == [80]
+
+
+def test_a_rolled_back_booking_requests_no_job(testapp, app, dbsession, jobs, quota_of_five):
+    tenant, headers = quota_of_five
+    for start in SLOTS[:3]:
+        book(testapp, tenant, headers, start)
+    before = len(mails(app))
+    refused = book(testapp, tenant, headers, SLOTS[2], status=409)  # the 4th place, on a taken slot
+    assert refused.json["error"]["code"] == "slot_taken"
+    assert dbsession.execute(select(func.count()).select_from(OutboxJob)).scalar() == 0
+    assert jobs.queue().count == 0
+    work(jobs)
+    assert alerts(dbsession, tenant) == [] and len(mails(app)) == before
+
+
+def test_without_redis_jobs_run_in_process_after_commit(testapp, app, dbsession, quota_of_five):
+    context = get_context()
+    assert context.redis is None  # the test settings leave PORTAL_REDIS_URL empty, as `make run` does
+    tenant, headers = quota_of_five
+    for start in SLOTS[:4]:
+        book(testapp, tenant, headers, start)
+    assert alerts(dbsession, tenant) == [80]
+
+
+def test_a_renewal_re_arms_the_alerts(testapp, app, dbsession, jobs, quota_of_five):
+    from campaigns.services import add_step, confirm_step
+    from tests.conftest import NOW
+
+    tenant, headers = quota_of_five
+    for start in SLOTS[:4]:
+        book(testapp, tenant, headers, start)
+    work(jobs)
+    confirm_step(dbsession, add_step(dbsession, tenant.campaign, quantity=0 + 1, now=NOW), now=NOW)  # 4 of 6
+    dbsession.flush()
+    book(testapp, tenant, headers, SLOTS[4])  # 5 of 6 = 83 %: 80 % again, for the new step
+    work(jobs)
+    assert alerts(dbsession, tenant) == [80, 80]
