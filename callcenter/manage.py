@@ -31,6 +31,7 @@ def main(argv=None):
     commands.add_parser("demo-data", help="load the demo client once and print its logins")
     worker = commands.add_parser("worker", help="run an RQ worker for the portal's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--simple", action="store_true", help="run jobs in the worker's own process (no fork)")
     commands.add_parser("relay-outbox", help="push outbox jobs that were not pushed after commit")
     commands.add_parser("migrate", help="bring the database schema to the latest revision")
     args = parser.parse_args(argv)
@@ -43,7 +44,7 @@ def main(argv=None):
             if args.command == "relay-outbox":
                 print(f"pushed {relay(context)} outbox job(s)")
                 return 0
-            return run_worker(context, burst=args.burst)
+            return run_worker(context, burst=args.burst, simple=args.simple)
     with bootstrap(args.config_uri) as env:
         request = env["request"]
         try:
@@ -92,14 +93,15 @@ def demo_data_command(request, args):
     return 0
 
 
-def run_worker(context, burst=False):
+def run_worker(context, burst=False, simple=False):
     """A worker of the portal's queue, with the app's settings and database (the job context)."""
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     if context.redis is None:
         print("error: portal.redis_url (PORTAL_REDIS_URL) is empty: jobs run in-process", file=sys.stderr)
         return 2
-    Worker([context.queue()], connection=context.redis).work(burst=burst)
+    worker_class = SimpleWorker if simple else Worker
+    worker_class([context.queue()], connection=context.redis).work(burst=burst)
     return 0
 
 
