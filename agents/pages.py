@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from agents import schemas, services
 from agents.models import Agent, ClosedDay, ScheduleException, Zone
 from agents.resources import AgentFolder
-from campaigns.resources import ClientFolder
+from campaigns.resources import ClientFolder, client_of
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
@@ -21,12 +21,6 @@ from portal.i18n import _
 
 WEEKDAYS = range(7)
 MAX_ROWS = 8  # intervals a weekday may have in the form
-
-
-def client_of(folder):
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
-    return folder.client
 
 
 def today_of(request, client):

@@ -8,7 +8,7 @@ from agents import schemas, services
 from agents.models import Agent, ClosedDay, ScheduleException, Zone
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer
 from agents.serialize import agent_json, closed_day_json, exception_json, user_json, zone_json
-from campaigns.resources import ClientFolder, client_folder
+from campaigns.resources import ClientFolder, client_folder, client_of
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
@@ -131,12 +131,6 @@ def closed_day_create(context, request):
                                      reason=data["reason"])
     request.response.status_int = 201
     return closed_day_json(closed, {zone.id: zone} if zone else {}, {agent.id: agent} if agent else {})
-
-
-def client_of(folder):
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
-    return folder.client
 
 
 def includeme(config):

@@ -1,6 +1,6 @@
 """A lived-in demo client with the source's own figures: 200 purchased, 189 taken, 21 to confirm."""
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select

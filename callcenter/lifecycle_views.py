@@ -2,15 +2,16 @@
 call, cancellation requests, unavailabilities, worklists and history (spec §9.1)."""
 from sqlalchemy import select
 
-from agents.models import Agent, Unavailability
+from agents.models import Unavailability
 from agents.resources import AgentFolder, ZoneFolder
+from agents.services import agent_by_slug
 from callcenter import lifecycle
 from callcenter import lifecycle_schemas as schemas
 from callcenter.models import CancellationRequest
 from callcenter.resources import AppointmentResource, CallCenter, CancellationRequestResource
 from callcenter.serialize import appointment_json, change_json, request_json, unavailability_json
 from callcenter.unavailability import declare_unavailability
-from campaigns.resources import ClientFolder, permitted
+from campaigns.resources import ClientFolder, client_of, permitted
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
@@ -29,7 +30,7 @@ def confirm(context, request):
 def postpone(context, request):
     data = parse(request, schemas.Postpone())
     appointment = context.appointment
-    agent = agent_of_client(request, appointment.client_id, data["agent"]) if data["agent"] else None
+    agent = agent_by_slug(request.dbsession, appointment.client, data["agent"]) if data["agent"] else None
     return appointment_json(lifecycle.postpone(request.dbsession, appointment, start=data["start"], agent=agent,
                                                actor=request.user, now=request.now))
 
@@ -126,34 +127,30 @@ def latest_request(request, appointment):
 @api_view(context=AgentFolder, name="unavailabilities", request_method="POST", permission=P.DECLARE_UNAVAILABILITY)
 def unavailability_create(context, request):
     data = parse(request, schemas.UnavailabilityCreate())
-    folder = context
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
+    client = client_of(context)
     created = declare_unavailability(
-        request.dbsession, folder.client, start=data["start"], end=data["end"], reason=data["reason"],
+        request.dbsession, client, start=data["start"], end=data["end"], reason=data["reason"],
         actor=request.user, now=request.now,
         agent=getattr(context, "agent", None), zone=getattr(context, "zone", None),
         override_reason=data["override"], may_override=request.has_permission(P.OVERRIDE_NOTICE, context),
     )
     request.response.status_int = 201
-    return unavailability_json(created, folder.client.timezone)
+    return unavailability_json(created, client.timezone)
 
 
 @api_view(context=ClientFolder, name="unavailabilities", request_method="GET", permission=P.VIEW)
 @api_view(context=ZoneFolder, name="unavailabilities", request_method="GET", permission=P.VIEW)
 @api_view(context=AgentFolder, name="unavailabilities", request_method="GET", permission=P.VIEW)
 def unavailability_list(context, request):
-    folder = context
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
-    query = select(Unavailability).where(Unavailability.client_id == folder.client.id,
+    client = client_of(context)
+    query = select(Unavailability).where(Unavailability.client_id == client.id,
                                          Unavailability.end_at > request.now)
     if isinstance(context, AgentFolder):
         query = query.where(Unavailability.agent_id == context.agent.id)
     elif isinstance(context, ZoneFolder):
         query = query.where(Unavailability.zone_id == context.zone.id)
     rows = request.dbsession.execute(query.order_by(Unavailability.start_at)).scalars().all()
-    return {"items": [unavailability_json(row, folder.client.timezone) for row in rows]}
+    return {"items": [unavailability_json(row, client.timezone) for row in rows]}
 
 
 # --- Recent changes and the operators' worklists -----------------------------------------------
@@ -163,12 +160,10 @@ def unavailability_list(context, request):
 @api_view(context=ZoneFolder, name="changes", request_method="GET", permission=P.VIEW)
 @api_view(context=AgentFolder, name="changes", request_method="GET", permission=P.VIEW)
 def folder_changes(context, request):
-    folder = context
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
-    scope = {"client_id": folder.client.id} if context is folder else change_scope(context)
+    client = client_of(context)
+    scope = {"client_id": client.id} if isinstance(context, ClientFolder) else change_scope(context)
     changes = recent_changes(request.dbsession, scope, limit=50)
-    return {"items": [change_json(change, folder.client.timezone) for change in changes]}
+    return {"items": [change_json(change, client.timezone) for change in changes]}
 
 
 def change_scope(folder):
@@ -191,15 +186,6 @@ def worklist_items(request, appointments):
     """Only the clients whose folder lets the user make the calls: an account manager's portfolio."""
     allowed = {client.id for client in permitted(request, P.CONFIRMATION_CALL, {a.client for a in appointments})}
     return [dict(appointment_json(a), client=a.client.slug) for a in appointments if a.client_id in allowed]
-
-
-def agent_of_client(request, client_id, slug):
-    agent = request.dbsession.execute(
-        select(Agent).where(Agent.client_id == client_id, Agent.slug == slug)
-    ).scalar_one_or_none()
-    if agent is None:
-        raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), "agent")
-    return agent
 
 
 def includeme(config):

@@ -1,5 +1,6 @@
 """/clients/{client}/ and /clients/{client}/campaigns/{campaign}/ (spec §4)."""
 from pyramid.authorization import Allow
+from pyramid.traversal import find_interface
 from sqlalchemy import select
 
 from campaigns.models import Campaign, Client, Step
@@ -43,6 +44,11 @@ class ClientFolder(Resource):
     @property
     def appointment_scope(self):
         return {"client_id": self.client.id}
+
+
+def client_of(resource):
+    """The client whose folder ``resource`` lies in (any node below /clients/{client}/)."""
+    return find_interface(resource, ClientFolder).client
 
 
 def client_folder(request, client):

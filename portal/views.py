@@ -1,7 +1,7 @@
 """Login, logout, password change, the home redirect and the HTML error pages."""
 from pyramid.csrf import new_csrf_token
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 from sqlalchemy import func, select

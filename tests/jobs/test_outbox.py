@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from campaigns.alerts import QuotaAlert
