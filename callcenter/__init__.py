@@ -6,3 +6,4 @@ def includeme(config):
     config.include("callcenter.views")
     config.scan("callcenter.wizard")
     config.include("callcenter.lifecycle_views")
+    config.include("callcenter.lifecycle_pages")

@@ -134,6 +134,8 @@ class WizardQuery(colander.MappingSchema):
         missing=None,
     )
     zone = colander.SchemaNode(colander.String(), validator=colander.Length(max=60), missing=None)
+    # The cancelled appointment a recovery booking replaces (rule 11), carried from step to step.
+    recovers = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 2**31 - 1), missing=None)
 
 
 class HoldForm(WizardQuery):
@@ -184,6 +186,8 @@ class BookingForm(CSRFSchema):
     prospect_name = prospect_name_node(title=_("Prospect name"))
     prospect_phone = phone_node(title=_("Phone"), widget=deform.widget.TextInputWidget(attributes={"type": "tel"}))
     prospect_postal_code = postal_code_node(title=_("Postal code"))
+    recovers = colander.SchemaNode(colander.Int(), widget=deform.widget.HiddenWidget(), missing=None,
+                                   validator=colander.Range(1, 2**31 - 1))
     notes = colander.SchemaNode(
         colander.String(),
         title=_("Notes"),

@@ -7,16 +7,17 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from agents.availability import iso_week
-from agents.models import Agent
+from agents.models import Agent, Zone
 from agents.pages import schedule_overview
 from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
 from callcenter import booking, schemas, services
 from callcenter.holds import release_hold
+from callcenter.lifecycle_pages import declare_from_form, folder_extras
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
                                   HoldContainer, HoldResource)
 from callcenter.serialize import appointment_json, hold_json, page_json, week_json
-from campaigns.models import Client
+from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder, permitted
 from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
 from portal import permissions as P
@@ -48,15 +49,48 @@ def client_of(folder):
 @view_config(context=ZoneFolder, permission=P.VIEW, renderer="callcenter:templates/folder.jinja2")
 @view_config(context=AgentFolder, permission=P.VIEW, renderer="callcenter:templates/folder.jinja2")
 def folder_home(context, request):
+    return folder_page(context, request)
+
+
+def folder_page(context, request, failed_form=None):
+    """A folder's home: boxes, upcoming appointments, recent changes and unavailabilities (spec §4)."""
     client_folder = client_of(context)
-    return {
-        "folder": context,
-        "client": client_folder.client,
-        "counts": counts_of(request, context),
-        "upcoming": services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
-        "schedule": schedule_overview(request, context.agent, client_folder.client)
+    return dict(
+        folder_extras(request, context, failed_form),
+        folder=context,
+        client=client_folder.client,
+        client_url=request.resource_url(client_folder) if request.has_permission(P.VIEW, client_folder) else None,
+        counts=counts_of(request, context),
+        upcoming=services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
+        schedule=schedule_overview(request, context.agent, client_folder.client)
         if isinstance(context, AgentFolder) else None,
-    }
+    )
+
+
+@view_config(context=ClientFolder, name="unavailability", request_method="POST",
+             permission=P.DECLARE_UNAVAILABILITY, renderer="callcenter:templates/folder.jinja2")
+@view_config(context=ZoneFolder, name="unavailability", request_method="POST",
+             permission=P.DECLARE_UNAVAILABILITY, renderer="callcenter:templates/folder.jinja2")
+@view_config(context=AgentFolder, name="unavailability", request_method="POST",
+             permission=P.DECLARE_UNAVAILABILITY, renderer="callcenter:templates/folder.jinja2")
+def unavailability_declare(context, request):
+    """Rule 6 from the folder's form; a refusal re-renders the folder with the message, nothing written."""
+    form, flagged = declare_from_form(context, request)
+    if flagged is None:
+        return folder_page(context, request, failed_form=form)
+    message = _("flash_unavailability", default="Unavailability declared.")
+    if flagged:
+        message = _("flash_unavailability_flagged", default="Unavailability declared. Appointments inside it, "
+                    "flagged for the call-center to move: ${count}.", mapping={"count": flagged})
+    request.session.flash(request.localizer.translate(message), "success")
+    return HTTPFound(request.resource_url(context, anchor="unavailabilities"))
+
+
+@view_config(context=ClientFolder, name="unavailability", request_method="GET", permission=P.VIEW)
+@view_config(context=ZoneFolder, name="unavailability", request_method="GET", permission=P.VIEW)
+@view_config(context=AgentFolder, name="unavailability", request_method="GET", permission=P.VIEW)
+def unavailability_form_page(context, request):
+    return HTTPFound(request.resource_url(context, anchor="unavailabilities"))
 
 
 @api_view(context=ZoneFolder, request_method="GET", permission=P.VIEW)
@@ -120,12 +154,27 @@ def appointments_list_page(context, request):
     folder = folder_of_list(context)
     params, page = query_page(context, request)
     query = {key: value for key, value in request.GET.items() if key != "page"}
-    return {"folder": folder, "client": client_of(folder).client, "page": page, "params": params, "query": query}
+    client = client_of(folder).client
+    return {"folder": folder, "client": client, "page": page, "params": params, "query": query,
+            "choices": filter_choices(request, folder, client)}
 
 
-@view_config(context=AppointmentResource, permission=P.VIEW, renderer="callcenter:templates/appointment.jinja2")
-def appointment_page(context, request):
-    return {"appointment": context.appointment, "client": context.appointment.client}
+def filter_choices(request, folder, client):
+    """The agents, zones and campaigns a folder's list can be narrowed to (none where the folder is one)."""
+    dbsession = request.dbsession
+    if isinstance(folder, AgentFolder):
+        agents, zones = [], folder.agent.zones
+    elif isinstance(folder, ZoneFolder):
+        agents, zones = folder.zone.agents, []
+    else:
+        agents = dbsession.execute(select(Agent).where(Agent.client_id == client.id).order_by(Agent.name)).scalars()
+        zones = dbsession.execute(select(Zone).where(Zone.client_id == client.id).order_by(Zone.name)).scalars()
+    campaigns = dbsession.execute(
+        select(Campaign).where(Campaign.client_id == client.id).order_by(Campaign.name)
+    ).scalars()
+    return {"agent": [(agent.slug, agent.name) for agent in agents],
+            "zone": [(zone.slug, zone.name) for zone in zones],
+            "campaign": [(campaign.slug, campaign.name) for campaign in campaigns]}
 
 
 @api_view(context=AppointmentResource, request_method="GET", permission=P.VIEW)

@@ -26,7 +26,9 @@ from portal.forms import make_form, set_field_error, validate
 from portal.i18n import _
 
 AREA_KEYS = ("postal_code", "province", "zone")
-WIZARD_KEYS = AREA_KEYS + ("week",)
+# A booking for a recovery carries the cancelled appointment's number through every step (rule 11).
+CARRIED_KEYS = AREA_KEYS + ("recovers",)
+WIZARD_KEYS = CARRIED_KEYS + ("week",)
 HOLD_ENDED = _("hold_ended", default="This hold has ended: the slot was booked or released.")
 
 
@@ -66,7 +68,7 @@ def hold_from_grid(context, request):
         request.response.status_int = violation.status
         return week_after_refusal(context, request, raw, violation)
     savepoint.commit()
-    return HTTPFound(request.resource_url(context, "holds", str(hold.id), query=area_of(data)))
+    return HTTPFound(request.resource_url(context, "holds", str(hold.id), query=carried_of(data)))
 
 
 def week_after_refusal(context, request, raw, violation):
@@ -116,7 +118,7 @@ def week_step(context, request, params, violation=None):
     days = week_days(week)
     slots = booking.week_slots(request.dbsession, campaign, zone, week, now=request.now,
                                operator_id=request.user.id)
-    area = area_of(params)
+    area = carried_of(params)
     locale = request.locale_name
     holidays = {day for day in days if client.country and day in public_holidays(client.country, day.year)}
     agents = []
@@ -167,7 +169,7 @@ def prospect_step(context, request):
     hold = context.hold
     campaign_folder = context.__parent__.__parent__
     campaign = campaign_folder.campaign
-    area = area_of(picked(request.GET, AREA_KEYS))
+    area = carried_of(picked(request.GET, CARRIED_KEYS))
     form = make_form(request, schemas.booking_form(schemas.BookingForm(), campaign), buttons=(_("Book"),))
     violation = None
     if request.method == "POST":
@@ -188,6 +190,7 @@ def prospect_step(context, request):
                     booked_by=request.user,
                     now=request.now,
                     hold_id=hold.id,
+                    recovers=appstruct["recovers"],
                 )
             except RuleViolation as refused:
                 # Undo the quota place already taken, so the re-rendered counts are true; doom: nothing is written.
@@ -202,6 +205,8 @@ def prospect_step(context, request):
         rendered = form.render()
     else:
         prefill = {"prospect_postal_code": area["postal_code"]} if area.get("postal_code") else {}
+        if area.get("recovers"):
+            prefill["recovers"] = area["recovers"]
         rendered = form.render(prefill)
     tz = ZoneInfo(campaign.client.timezone)
     active = hold.active_at(request.now)
@@ -235,7 +240,7 @@ def release_step(context, request):
     release_hold(hold, now=request.now)
     request.session.flash(request.localizer.translate(_("hold_released", default="The slot is free again.")),
                           "success")
-    area = area_of(picked(request.GET, AREA_KEYS))
+    area = carried_of(picked(request.GET, CARRIED_KEYS))
     tz = ZoneInfo(campaign_folder.campaign.client.timezone)
     query = dict(area, week=iso_week(hold.start_at.astimezone(tz).date())) if area else None
     return HTTPFound(request.resource_url(campaign_folder, "book", query=query))
@@ -302,8 +307,13 @@ def picked(params, keys):
 
 
 def area_of(params):
-    """The prospect's area as given (postal code, province or zone): the query every step carries."""
+    """The prospect's area as given (postal code, province or zone)."""
     return {key: params[key] for key in AREA_KEYS if params.get(key)}
+
+
+def carried_of(params):
+    """The query every step carries: the area and, for a recovery, the number of the appointment it replaces."""
+    return {key: params[key] for key in CARRIED_KEYS if params.get(key)}
 
 
 def message_of(request, violation):
