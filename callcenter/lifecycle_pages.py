@@ -26,7 +26,7 @@ from callcenter.rules import CANCELLATION_REASONS, cancellation_deadline, local_
 from callcenter.unavailability import declare_unavailability
 from callcenter.wizard import parse_local, validate_form
 from campaigns.models import Campaign
-from campaigns.resources import CampaignFolder, ClientFolder, client_folder, permitted
+from campaigns.resources import CampaignFolder, ClientFolder, client_folder, client_folder_of, permitted
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import set_field_error
@@ -637,12 +637,6 @@ def back_to_the_appointment(context, request):
 
 
 # --- Folders: recent changes and unavailabilities --------------------------------------------------------
-
-
-def client_folder_of(folder):
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
-    return folder
 
 
 def change_scope(folder):

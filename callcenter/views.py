@@ -11,6 +11,7 @@ from agents.models import Agent, Zone
 from agents.pages import schedule_overview
 from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
+from agents.services import agent_by_slug
 from callcenter import booking, schemas, services
 from callcenter.holds import release_hold
 from callcenter.lifecycle_pages import declare_from_form, folder_extras
@@ -18,7 +19,7 @@ from callcenter.resources import (AppointmentContainer, AppointmentResource, Cal
                                   HoldContainer, HoldResource)
 from callcenter.serialize import appointment_json, hold_json, page_json, week_json
 from campaigns.models import Campaign, Client
-from campaigns.resources import CampaignFolder, ClientFolder, client_folder, permitted
+from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of, permitted
 from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
 from portal import permissions as P
 from portal.api import api_view, deserialize, parse
@@ -35,12 +36,6 @@ def counts_of(request, folder):
     return services.folder_counts(request.dbsession, folder.appointment_scope)
 
 
-def client_of(folder):
-    while not isinstance(folder, ClientFolder):
-        folder = folder.__parent__
-    return folder
-
-
 # --- Folder homes (client, campaign, zone, agent) ---------------------------------------------
 
 
@@ -54,7 +49,7 @@ def folder_home(context, request):
 
 def folder_page(context, request, failed_form=None):
     """A folder's home: boxes, upcoming appointments, recent changes and unavailabilities (spec §4)."""
-    client_folder = client_of(context)
+    client_folder = client_folder_of(context)
     return dict(
         folder_extras(request, context, failed_form),
         folder=context,
@@ -129,7 +124,7 @@ def query_page(context, request):
         folder.appointment_scope,
         filters,
         now=request.now,
-        tz=client_of(folder).client.timezone,
+        tz=client_folder_of(folder).client.timezone,
         page=params["page"],
         per_page=params["per_page"],
     )
@@ -154,7 +149,7 @@ def appointments_list_page(context, request):
     folder = folder_of_list(context)
     params, page = query_page(context, request)
     query = {key: value for key, value in request.GET.items() if key != "page"}
-    client = client_of(folder).client
+    client = client_folder_of(folder).client
     return {"folder": folder, "client": client, "page": page, "params": params, "query": query,
             "choices": filter_choices(request, folder, client)}
 
@@ -189,7 +184,7 @@ def appointment_get(context, request):
 def appointment_create(context, request):
     data = parse(request, schemas.BookingCreate())
     campaign = context.__parent__.campaign
-    agent = _agent_of_client(request, campaign.client_id, data["agent"])
+    agent = agent_by_slug(request.dbsession, campaign.client, data["agent"])
     appointment = booking.book_appointment(
         request.dbsession,
         campaign=campaign,
@@ -239,7 +234,7 @@ def slots_api(context, request):
 def hold_create(context, request):
     data = parse(request, schemas.HoldCreate())
     campaign = context.__parent__.campaign
-    agent = _agent_of_client(request, campaign.client_id, data["agent"])
+    agent = agent_by_slug(request.dbsession, campaign.client, data["agent"])
     hold = booking.hold_slot(request.dbsession, campaign=campaign, agent=agent, start=data["start"],
                              operator=request.user, now=request.now)
     request.response.status_int = 201
@@ -251,15 +246,6 @@ def hold_release(context, request):
     release_hold(context.hold, now=request.now)
     request.response.status_int = 204
     return request.response
-
-
-def _agent_of_client(request, client_id, slug):
-    agent = request.dbsession.execute(
-        select(Agent).where(Agent.client_id == client_id, Agent.slug == slug)
-    ).scalar_one_or_none()
-    if agent is None:
-        raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), "agent")
-    return agent
 
 
 # --- The operators' workspace ------------------------------------------------------------------

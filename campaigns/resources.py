@@ -46,9 +46,13 @@ class ClientFolder(Resource):
         return {"client_id": self.client.id}
 
 
+def client_folder_of(resource):
+    """The client folder ``resource`` lies in (any node below /clients/{client}/)."""
+    return find_interface(resource, ClientFolder)
+
+
 def client_of(resource):
-    """The client whose folder ``resource`` lies in (any node below /clients/{client}/)."""
-    return find_interface(resource, ClientFolder).client
+    return client_folder_of(resource).client
 
 
 def client_folder(request, client):
