@@ -25,6 +25,7 @@ requires = [
 
 tests_require = [
     "pytest",
+    "pytest-xdist",
     "WebTest",
     "jsonschema",
     "openapi-spec-validator",

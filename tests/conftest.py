@@ -22,7 +22,8 @@ from portal.outbox import JobContext, set_context
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = [name.strip() for name in os.environ.get("PORTAL_TEST_DATABASES", "sqlite,postgresql").split(",")]
 POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/")
-TEST_DATABASE = os.environ.get("PORTAL_TEST_DB_NAME", "portal_test")
+# One database per pytest-xdist worker, so that parallel workers never share one.
+TEST_DATABASE = os.environ.get("PORTAL_TEST_DB_NAME", "portal_test") + os.environ.get("PYTEST_XDIST_WORKER", "")
 # A fixed "now" for tests: Monday 23 November 2026, 09:00 in Rome.
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
