@@ -43,7 +43,7 @@ services:
 	bash tests/services.sh
 
 test: install services
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 clean:
 	rm -rf $(VENV) var *.egg-info

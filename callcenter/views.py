@@ -20,6 +20,7 @@ from callcenter.resources import (AppointmentContainer, AppointmentResource, Cal
 from callcenter.serialize import appointment_json, hold_json, page_json, week_json
 from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of, permitted
+from campaigns.alerts import recent_alerts
 from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
 from portal import permissions as P
 from portal.api import api_view, deserialize, parse
@@ -56,6 +57,8 @@ def folder_page(context, request, failed_form=None):
         client=client_folder.client,
         client_url=request.resource_url(client_folder) if request.has_permission(P.VIEW, client_folder) else None,
         counts=counts_of(request, context),
+        alerts=recent_alerts(request.dbsession, client_folder.client.id)
+        if isinstance(context, (ClientFolder, CampaignFolder)) else [],
         upcoming=services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
         schedule=schedule_overview(request, context.agent, client_folder.client)
         if isinstance(context, AgentFolder) else None,

@@ -165,3 +165,15 @@ def test_a_renewal_re_arms_the_alerts(testapp, app, dbsession, jobs, quota_of_fi
     book(testapp, tenant, headers, SLOTS[4])  # 5 of 6 = 83 %: 80 % again, for the new step
     work(jobs)
     assert alerts(dbsession, tenant) == [80, 80]
+
+
+def test_the_alert_shows_in_the_client_folder(testapp, app, dbsession, quota_of_five):
+    from tests.functional.conftest import login
+
+    tenant, headers = quota_of_five
+    for start in SLOTS[:4]:
+        book(testapp, tenant, headers, start)  # no Redis in the test settings: the job runs after commit
+    login(testapp, tenant.client_user)
+    page = testapp.get(f"/clients/{tenant.client.slug}/", headers={"Accept-Language": "en"})
+    notice = page.html.select_one('[data-alert="80"]')
+    assert notice is not None and "4 of 5" in notice.text
