@@ -23,7 +23,7 @@ from callcenter.rules import appointment_span, as_utc, check_insertion_cutoff
 from campaigns.alerts import request_alerts
 from campaigns.fields import validate_fields
 from campaigns.models import Client
-from campaigns.services import change_counters, take_place
+from campaigns.services import take_place
 from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
@@ -56,7 +56,8 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
         hold = hold_for_booking(dbsession, hold_id, campaign=campaign, agent=agent, start=start, operator=booked_by,
                                 now=now)
     check_calendar(dbsession, campaign, agent, start, end, out_of_schedule, may_book_out_of_schedule)
-    taken, purchased = take_place(dbsession, campaign)
+    recovery = released_recovery(dbsession, campaign, recovers) if recovers is not None else None
+    taken, purchased = take_place(dbsession, campaign, for_recovery=recovery is not None)
     request_alerts(dbsession, campaign, taken - 1, taken, purchased, now)
     lock_agent_calendar(dbsession, agent.id)
     refuse_if_booked(dbsession, agent.id, start, busy_until)
@@ -84,28 +85,30 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
     )
     dbsession.add(appointment)
     flush_refusing_overlaps(dbsession)
-    if recovers is not None:
-        link_recovery(dbsession, campaign, recovers, appointment)
+    if recovery is not None:
+        recovery.state, recovery.replacement_appointment_id = "booked", appointment.id
     record(dbsession, client_id=campaign.client_id, subject="appointment", action="booked",
            after={"state": "to_confirm", "start": start.isoformat(), "agent": agent.slug},
            actor=booked_by, at=now, appointment=appointment)
     return appointment
 
 
-def link_recovery(dbsession, campaign, cancelled_number, appointment):
-    """Rule 11: the new appointment replaces a cancelled one of the campaign still owed."""
+def released_recovery(dbsession, campaign, cancelled_number):
+    """Rule 11: a booking replaces a cancelled appointment whose recovery has been released."""
     recovery = dbsession.execute(
         select(Recovery).join(Recovery.cancelled_appointment).where(
             Recovery.campaign_id == campaign.id,
             Appointment.number == cancelled_number,
             Recovery.state.in_(("owed", "released")),
-        )
+        ).with_for_update()
     ).scalar_one_or_none()
     if recovery is None:
         raise RuleViolation("validation_error", _("no_recovery_owed", default="No recovery is owed for this "
                                                   "appointment number."), "recovers")
-    recovery.state, recovery.replacement_appointment_id = "booked", appointment.id
-    change_counters(dbsession, campaign.id, recovered=1)
+    if recovery.state != "released":
+        raise RuleViolation("validation_error", _("recovery_not_released", default="This recovery is not released "
+                                                  "yet: recoveries come at the end of the step."), "recovers")
+    return recovery
 
 
 def hold_slot(dbsession, *, campaign, agent, start, operator, now):

@@ -131,6 +131,7 @@ def decide_cancellation(dbsession, request, appointment, *, approve, notes, acto
 def cancel(dbsession, appointment, *, reason, now):
     """Free the place in *taken* and owe the client a recovery (rule 11)."""
     set_state(dbsession, appointment, next_state("cancel", appointment.state))
+    change_counters(dbsession, appointment.campaign_id, recoveries_pending=1)  # the place waits for it
     appointment.cancelled_at, appointment.cancel_reason = now, reason
     appointment.needs_rescheduling = False
     dbsession.add(Recovery(campaign_id=appointment.campaign_id, cancelled_appointment_id=appointment.id,
@@ -221,9 +222,9 @@ def rescheduling_worklist(dbsession):
 
 
 def recovery_worklist(dbsession, campaign_ids=None):
-    """Recoveries owed, oldest first (their release timing comes with the background jobs)."""
+    """Recoveries released to the operators (rule 11), oldest first."""
     query = (select(Recovery).options(joinedload(Recovery.cancelled_appointment))
-             .where(Recovery.state.in_(("owed", "released"))).order_by(Recovery.created_at))
+             .where(Recovery.state == "released").order_by(Recovery.created_at))
     if campaign_ids is not None:
         query = query.where(Recovery.campaign_id.in_(campaign_ids))
     return dbsession.execute(query).scalars().all()

@@ -49,6 +49,10 @@ class Campaign(Base):
     to_confirm: Mapped[int] = mapped_column(Integer, default=0)
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
     recovered: Mapped[int] = mapped_column(Integer, default=0)
+    # Rule 11: places freed by approved cancellations stay reserved for their recoveries
+    # (owed or released, not yet booked), released at most this many a day.
+    recoveries_pending: Mapped[int] = mapped_column(Integer, default=0)
+    recoveries_per_day: Mapped[int] = mapped_column(Integer, default=2)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="campaigns")
@@ -59,11 +63,12 @@ class Campaign(Base):
 
     @property
     def remaining(self):
-        return max(self.purchased - self.taken, 0)
+        """Places left for regular bookings: the pending recoveries keep theirs (rule 11)."""
+        return max(self.purchased - self.taken - self.recoveries_pending, 0)
 
     @property
     def open_for_booking(self):
-        return self.taken < self.purchased
+        return self.remaining > 0
 
 
 class Step(Base):

@@ -8,6 +8,8 @@ from portal.history import record
 from portal.i18n import _
 
 COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
+# Summed with the boxes, not shown in them: the places kept for recoveries (rule 11).
+SUMMED = COUNTER_NAMES + ("recoveries_pending",)
 
 
 def create_client(dbsession, *, slug, name, timezone="Europe/Rome", country="IT", account_manager=None):
@@ -42,6 +44,8 @@ def create_campaign(dbsession, client, *, slug, name, appointment_minutes=60, bu
         to_confirm=0,
         cancelled=0,
         recovered=0,
+        recoveries_pending=0,
+        recoveries_per_day=2,
     )
     dbsession.add(campaign)
     dbsession.flush()
@@ -121,18 +125,24 @@ def change_counters(dbsession, campaign_id, **deltas):
         _expire_campaign(dbsession, campaign_id)
 
 
-def take_place(dbsession, campaign):
+def take_place(dbsession, campaign, for_recovery=False):
     """Take one place of the quota for a new appointment, or refuse with ``quota_exhausted``;
-    returns (taken, purchased) after taking it.
+    returns (taken, purchased) after taking it. Places freed by approved cancellations are kept
+    for the recoveries owed (rule 11): only a recovery's booking may take them.
 
     The guarded UPDATE both checks and takes: PostgreSQL re-reads the row once
     a concurrent booking commits, and SQLite has one writer at a time, so two
     bookings can never both take the last place.
     """
+    if for_recovery:  # the place was kept for it since the cancellation
+        guard = Campaign.taken < Campaign.purchased
+        recovery = {"recoveries_pending": Campaign.recoveries_pending - 1, "recovered": Campaign.recovered + 1}
+    else:
+        guard, recovery = Campaign.taken + Campaign.recoveries_pending < Campaign.purchased, {}
     row = dbsession.execute(
         update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.taken < Campaign.purchased)
-        .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1)
+        .where(Campaign.id == campaign.id, guard)
+        .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1, **recovery)
         .returning(Campaign.taken, Campaign.purchased),
         execution_options={"synchronize_session": False},
     ).first()
@@ -149,15 +159,15 @@ def client_counts(dbsession, client_id):
 
 def counts_by_client(dbsession, client_ids):
     """The boxes of many clients in one grouped query (the staff's list of clients)."""
-    sums = (func.coalesce(func.sum(getattr(Campaign, name)), 0) for name in COUNTER_NAMES)
+    sums = (func.coalesce(func.sum(getattr(Campaign, name)), 0) for name in SUMMED)
     rows = dbsession.execute(
         select(Campaign.client_id, *sums).where(Campaign.client_id.in_(client_ids)).group_by(Campaign.client_id)
     ).all()
-    found = {row[0]: dict(zip(COUNTER_NAMES, (int(value) for value in row[1:]))) for row in rows}
+    found = {row[0]: dict(zip(SUMMED, (int(value) for value in row[1:]))) for row in rows}
     result = {}
     for client_id in client_ids:
-        counts = found.get(client_id, dict.fromkeys(COUNTER_NAMES, 0))
-        counts["open_for_booking"] = counts["taken"] < counts["purchased"]
+        counts = found.get(client_id, dict.fromkeys(SUMMED, 0))
+        counts["open_for_booking"] = counts["taken"] + counts.pop("recoveries_pending") < counts["purchased"]
         result[client_id] = counts
     return result
 
@@ -174,7 +184,7 @@ def campaigns_open_for_booking(dbsession):
         select(Campaign)
         .join(Client)
         .options(contains_eager(Campaign.client))
-        .where(Campaign.taken < Campaign.purchased)
+        .where(Campaign.taken + Campaign.recoveries_pending < Campaign.purchased)
         .order_by(Client.name, Campaign.name)
     )
     return dbsession.execute(query).scalars().all()
@@ -183,7 +193,7 @@ def campaigns_open_for_booking(dbsession):
 def _expire_campaign(dbsession, campaign_id):
     campaign = dbsession.identity_map.get(dbsession.identity_key(Campaign, campaign_id))
     if campaign is not None:
-        dbsession.expire(campaign, list(COUNTER_NAMES))
+        dbsession.expire(campaign, list(SUMMED))
 
 
 def refuse_duplicate(dbsession, query, field):

@@ -2,7 +2,9 @@
 (`make worker` starts it beside a worker)."""
 from rq import cron
 
-from portal.outbox import QUEUE, relay
+from portal.outbox import QUEUE, relay, run_task
 
 # Push outbox rows that missed their after-commit push (Redis was down, a process died).
 cron.register(relay, queue_name=QUEUE, interval=60)
+# Rule 11: release recoveries of delivered campaigns, a few a day (hourly runs are safe).
+cron.register(run_task, queue_name=QUEUE, args=("callcenter.recoveries:release_recoveries",), cron="5 * * * *")

@@ -154,6 +154,16 @@ def run(job_id):
         return result
 
 
+def run_task(function):
+    """A periodic job from RQ's scheduler: ``function(dbsession, context)`` in one transaction.
+    Such tasks are idempotent by what they read (a second run finds nothing left to do)."""
+    context = get_context()
+    with transaction.manager:
+        dbsession = get_tm_session(context.session_factory, transaction.manager)
+        module, name = function.split(":")
+        return getattr(importlib.import_module(module), name)(dbsession, context)
+
+
 def _claim(context, job_id):
     with context.session_factory() as session:
         claimed = session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from agents.models import Unavailability
 from callcenter.models import Appointment, CancellationRequest, Hold, Recovery
+from callcenter.recoveries import release_for
 from campaigns.models import Campaign, Client
 from portal.history import Change
 from tests.conftest import NOW
@@ -264,13 +265,18 @@ def test_an_approved_cancellation_frees_the_place_and_owes_a_recovery(api, tenan
     assert [change["action"] for change in history(api, tenant, booked)] == [
         "approved", "cancelled", "requested", "booked"]
 
+    operator = api(tenant.operator)
+    url = f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/appointments"
+    early = operator.post(url, {"agent": tenant.agent.slug, "start": "2026-11-27T10:00:00+01:00",
+                                "prospect": PROSPECT, "recovers": booked["number"]}, status=400).json
+    assert early["error"]["field"] == "recovers"  # owed, not released before the end of the step
+    release_for(dbsession, tenant.campaign, clock.now)
+    dbsession.flush()
     replacement = book(api, tenant, start="2026-11-27T10:00:00+01:00", recovers=booked["number"])
     assert counts(api, tenant) == {"taken": 1, "to_confirm": 1, "cancelled": 1, "recovered": 1}
     dbsession.expire_all()
     assert (recovery.state, recovery.replacement.number) == ("booked", replacement["number"])
     # Recovered once: the same number again, an active appointment or an unknown one owe nothing.
-    operator = api(tenant.operator)
-    url = f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/appointments"
     for number in (booked["number"], replacement["number"], 99):
         assert_refused(dbsession, lambda status: operator.post(url, {
             "agent": tenant.agent.slug, "start": "2026-11-30T10:00:00+01:00", "prospect": PROSPECT,

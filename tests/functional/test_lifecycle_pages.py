@@ -710,10 +710,10 @@ def test_operators_see_every_clients_calls(testapp, dbsession, tenant):
 def test_the_recovery_worklist_links_to_the_wizard_and_the_booking_recovers(testapp, dbsession, tenant, clock):
     cancelled = book(dbsession, tenant)
     cancelled.state = "cancelled"  # as an approved request leaves it
-    dbsession.add(Recovery(campaign_id=tenant.campaign.id, cancelled_appointment_id=cancelled.id, state="owed",
-                           created_at=NOW))
+    dbsession.add(Recovery(campaign_id=tenant.campaign.id, cancelled_appointment_id=cancelled.id,
+                           state="released", created_at=NOW, released_at=NOW))  # as the release job leaves it
     dbsession.execute(Campaign.__table__.update().where(Campaign.id == tenant.campaign.id)
-                      .values(taken=0, to_confirm=0, cancelled=1))
+                      .values(taken=0, to_confirm=0, cancelled=1, recoveries_pending=1))
     dbsession.flush()
     login(testapp, tenant.operator)
     page = testapp.get("/callcenter/recoveries")

@@ -1,13 +1,14 @@
 """One appointment's whole life through the API, as the people of spec §6 live it."""
 from datetime import timedelta
 
+from callcenter.recoveries import release_for
 from tests.conftest import NOW
 
 START = "2026-11-26T10:00:00+01:00"  # Thursday, inside the agents' 09-18 schedule
 PROSPECT = {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}
 
 
-def test_booked_confirmed_postponed_contacted_cancelled_and_recovered(api, tenant, clock):
+def test_booked_confirmed_postponed_contacted_cancelled_and_recovered(api, tenant, clock, dbsession):
     client, campaign = tenant.client.slug, tenant.campaign.slug
     operator, agent, client_user = api(tenant.operator), api(tenant.agent_user), api(tenant.client_user)
     manager = api(tenant.account_manager)
@@ -34,6 +35,8 @@ def test_booked_confirmed_postponed_contacted_cancelled_and_recovered(api, tenan
     assert actions == ["approved", "cancelled", "requested", "contacted", "postponed", "confirmed", "booked"]
 
     clock.now = NOW
+    release_for(dbsession, tenant.campaign, clock.now)  # the release job's work (rule 11)
+    dbsession.flush()
     replacement = operator.post(f"/clients/{client}/campaigns/{campaign}/appointments",
                                 {"agent": tenant.agent.slug, "start": "2026-11-30T10:00:00+01:00",
                                  "prospect": PROSPECT, "recovers": booked["number"]})

@@ -4,7 +4,7 @@ Each test has its own queue name on the Redis at 127.0.0.1:6379 and empties it a
 """
 import os
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from redis import Redis
@@ -177,3 +177,29 @@ def test_the_alert_shows_in_the_client_folder(testapp, app, dbsession, quota_of_
     page = testapp.get(f"/clients/{tenant.client.slug}/", headers={"Accept-Language": "en"})
     notice = page.html.select_one('[data-alert="80"]')
     assert notice is not None and "4 of 5" in notice.text
+
+
+def test_the_scheduled_release_of_recoveries_runs_on_a_real_worker(app, dbsession, jobs, quota_of_five):
+    """What `rq cron portal.cron` enqueues every hour: the release task, on the real Redis."""
+    from callcenter import lifecycle
+    from callcenter.booking import book_appointment
+    from callcenter.models import Recovery
+    from portal.outbox import run_task
+    from tests.conftest import NOW
+
+    tenant, _headers = quota_of_five
+    start = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+    booked = [book_appointment(dbsession, campaign=tenant.campaign, agent=tenant.agent, start=start + timedelta(hours=2 * i),
+                               prospect={"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121"},
+                               booked_by=tenant.operator, now=NOW) for i in range(4)]
+    request = lifecycle.request_cancellation(dbsession, booked[0], reason="duplicate", notes="",
+                                             actor=tenant.client_user, now=NOW)
+    lifecycle.decide_cancellation(dbsession, request, booked[0], approve=True, notes="", actor=tenant.account_manager,
+                                  now=NOW)
+    book_appointment(dbsession, campaign=tenant.campaign, agent=tenant.agent, start=start + timedelta(days=1),
+                     prospect={"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121"},
+                     booked_by=tenant.operator, now=NOW)  # the last regular place: the step is delivered
+    dbsession.flush()
+    jobs.queue().enqueue_call(run_task, args=("callcenter.recoveries:release_recoveries",))
+    work(jobs)
+    assert dbsession.execute(select(Recovery.state)).scalar_one() == "released"
