@@ -5,23 +5,22 @@ from sqlalchemy import select
 from campaigns.resources import CampaignFolder, ClientFolder
 from callcenter.models import Appointment, Hold
 from portal import permissions as P
-from portal.resources import Resource, Root
+from portal.resources import Resource, Root, number_or_key_error
 
 
 class AppointmentContainer(Resource):
     """All appointments of a client, found by their per-client number."""
 
-    def __getitem__(self, number):
-        if not (number.isascii() and number.isdigit() and len(number) <= 9):  # else no INTEGER: a 500
-            raise KeyError(number)
+    def __getitem__(self, name):
+        number = number_or_key_error(name)
         appointment = self.dbsession.execute(
             select(Appointment).where(
-                Appointment.client_id == self.__parent__.client.id, Appointment.number == int(number)
+                Appointment.client_id == self.__parent__.client.id, Appointment.number == number
             )
         ).scalar_one_or_none()
         if appointment is None:
-            raise KeyError(number)
-        return AppointmentResource(self.request, number, self, appointment)
+            raise KeyError(name)
+        return AppointmentResource(self.request, name, self, appointment)
 
 
 class AppointmentResource(Resource):
@@ -55,10 +54,8 @@ class HoldContainer(Resource):
     """POST here holds a slot (permission ``book``); each hold is found by its id."""
 
     def __getitem__(self, hold_id):
-        if not (hold_id.isascii() and hold_id.isdigit() and len(hold_id) <= 9):
-            raise KeyError(hold_id)
         hold = self.dbsession.execute(
-            select(Hold).where(Hold.id == int(hold_id), Hold.campaign_id == self.__parent__.campaign.id)
+            select(Hold).where(Hold.id == number_or_key_error(hold_id), Hold.campaign_id == self.__parent__.campaign.id)
         ).scalar_one_or_none()
         if hold is None:
             raise KeyError(hold_id)

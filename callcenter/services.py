@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from agents.models import Agent, Zone
 from callcenter.models import ACTIVE_STATES, Appointment
 from campaigns.models import Campaign
+from portal.resources import as_number
 
 
 def folder_counts(dbsession, scope):
@@ -97,6 +98,7 @@ def _text_matches(text):
         Appointment.prospect_phone.like(pattern),
         Appointment.prospect_postal_code.like(pattern),
     ]
-    if text.strip().isascii() and text.strip().isdigit() and len(text.strip()) <= 9:  # an INTEGER column
-        clauses.append(Appointment.number == int(text.strip()))
+    number = as_number(text)
+    if number is not None:
+        clauses.append(Appointment.number == number)
     return or_(*clauses)

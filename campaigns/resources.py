@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from campaigns.models import Campaign, Client, Step
 from portal import permissions as P
-from portal.resources import Resource
+from portal.resources import Resource, number_or_key_error
 
 
 class ClientContainer(Resource):
@@ -96,10 +96,9 @@ class FieldContainer(Resource):
 
 class StepContainer(Resource):
     def __getitem__(self, number):
-        if not (number.isascii() and number.isdigit() and len(number) <= 9):  # else no INTEGER: a 500
-            raise KeyError(number)
         step = self.dbsession.execute(
-            select(Step).where(Step.campaign_id == self.__parent__.campaign.id, Step.number == int(number))
+            select(Step).where(Step.campaign_id == self.__parent__.campaign.id,
+                               Step.number == number_or_key_error(number))
         ).scalar_one_or_none()
         if step is None:
             raise KeyError(number)

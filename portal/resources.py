@@ -30,6 +30,20 @@ class Resource:
         return factory(self.request, name, self)
 
 
+def as_number(text):
+    """The whole number a path segment or a search names, or None when it is not one that an
+    INTEGER column can hold ("²", "12a" or twenty digits would fail in the database: a 500)."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def number_or_key_error(name):
+    number = as_number(name)
+    if number is None:
+        raise KeyError(name)
+    return number
+
+
 class Root(Resource):
     """Deny by default: every other ACL only adds what its folder allows."""
 
