@@ -65,6 +65,11 @@ class JobContext:
     def queue(self):
         return Queue(self.queue_name, connection=self.redis)
 
+    def rq_job_id(self, job_id):
+        """RQ's id of an outbox row: job ids are global to a Redis, outbox ids to a database,
+        so the queue name keeps two portals (or two test databases) on one Redis apart."""
+        return f"{self.queue_name}-outbox-{job_id}"
+
 
 _context = None
 
@@ -111,7 +116,7 @@ def push(context, job_ids):
             run(job_id)
             continue
         try:
-            context.queue().enqueue_call(run, args=(job_id,), job_id=f"outbox-{job_id}", retry=RETRY,
+            context.queue().enqueue_call(run, args=(job_id,), job_id=context.rq_job_id(job_id), retry=RETRY,
                                          failure_ttl=7 * 24 * 3600)
         except RedisError:
             log.warning("Redis unreachable: outbox job %s waits for the relay", job_id)

@@ -67,7 +67,7 @@ def test_a_job_whose_worker_is_killed_happens_once(engine, wsgi_app, committed_t
     worker = subprocess.Popen([WORKER, str(ini), "worker", "--simple"], cwd=ROOT, start_new_session=True, env=environment,
                               stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "w"))
     try:
-        rq_job = Job.fetch(f"outbox-{job_id}", connection=context.redis)
+        rq_job = Job.fetch(context.rq_job_id(job_id), connection=context.redis)
         assert wait_for(lambda: rq_job.get_status(refresh=True) == "started"), (tmp_path / "worker.log").read_text()
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
