@@ -55,6 +55,17 @@ class BookingCreate(colander.MappingSchema):
     fields = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing={})
 
 
+class ImportRow(colander.MappingSchema):
+    """A row of an import (rule 15): a booking body with the state it had in the old system."""
+
+    agent = slug_node()
+    start = colander.SchemaNode(AwareDateTime())
+    state = colander.SchemaNode(colander.String(), validator=colander.OneOf(APPOINTMENT_STATES))
+    prospect = Prospect()
+    notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=4000), missing="")
+    fields = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing={})
+
+
 class HoldCreate(colander.MappingSchema):
     agent = slug_node()
     start = colander.SchemaNode(AwareDateTime())

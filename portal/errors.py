@@ -3,7 +3,7 @@
 Services raise ``RuleViolation``; one exception view turns it into the API
 error shape or into a form error, so no view builds error answers by hand.
 """
-from portal.i18n import _
+from portal.i18n import _, translate_nested
 
 STATUS_BY_CODE = {
     "validation_error": 400,
@@ -72,4 +72,4 @@ class RuleViolation(Exception):
         return STATUS_BY_CODE[self.code]
 
     def as_json(self, translate):
-        return {"error": {"code": self.code, "message": translate(self.message), "field": self.field}}
+        return {"error": {"code": self.code, "message": translate_nested(translate, self.message), "field": self.field}}

@@ -1,5 +1,5 @@
 """Italian first, English second (spec §2)."""
-from pyramid.i18n import TranslationStringFactory
+from pyramid.i18n import TranslationString, TranslationStringFactory
 
 _ = TranslationStringFactory("portal")
 
@@ -18,7 +18,17 @@ def negotiate_locale(request):
 
 
 def translate(request, message):
-    return request.localizer.translate(message)
+    return translate_nested(request.localizer.translate, message)
+
+
+def translate_nested(translate, message):
+    """Translate a message whose mapping holds other messages ("Row 3: <that row's refusal>")."""
+    mapping = getattr(message, "mapping", None) or {}
+    nested = {key: translate_nested(translate, value) for key, value in mapping.items()
+              if isinstance(value, TranslationString)}
+    if nested:
+        message = TranslationString(message, mapping=nested)
+    return translate(message)
 
 
 def includeme(config):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.api import DUPLICATE, api_view, error_response
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
-from portal.i18n import LOCALE_COOKIE, LOCALES, _
+from portal.i18n import LOCALE_COOKIE, LOCALES, _, translate
 from portal.models import User
 from portal.openapi import openapi_document
 from portal.resources import Root
@@ -131,7 +131,7 @@ def rule_violation_view(exc, request):
 
 
 def error_page(request, violation):
-    return {"code": violation.code, "message": request.localizer.translate(violation.message)}
+    return {"code": violation.code, "message": translate(request, violation.message)}
 
 
 @api_view(context=Root, name="openapi.json", request_method="GET", permission=NO_PERMISSION_REQUIRED)

@@ -48,6 +48,7 @@ OPERATION_OF_VIEW = {
     (StepResource, "confirm", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm"),
     (CampaignAppointments, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/appointments"),
     (CampaignAppointments, "", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/appointments"),
+    (CampaignAppointments, "import", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/appointments/import"),
     (ZoneContainer, "", "GET"): ("get", "/clients/{client}/zones"),
     (ZoneContainer, "", "POST"): ("post", "/clients/{client}/zones"),
     (ZoneFolder, "", "GET"): ("get", "/clients/{client}/zones/{zone}"),
@@ -469,6 +470,14 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
                          ("/clients/{client}/zones/{zone}/changes", {**client, "zone": "milano"}),
                          ("/clients/{client}/agents/{agent}/changes", agent)]:
         assert api.call("get", path, operator, **values).json["items"][0]["action"] == "postponed", path
+
+    # The client's history from its previous system (rule 15): a cancelled row takes no place.
+    imported = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments/import", admin, 201,
+                        {"rows": [{"agent": "rossi", "start": "2026-03-02T10:00:00+01:00", "state": "cancelled",
+                                   "notes": "From the old system", "fields": {"budget": 500},
+                                   "prospect": {"name": "Bar Roma", "phone": "+39 02 5550000",
+                                                "postal_code": "20121"}}]}, **campaign).json
+    assert (imported["imported"], imported["appointments"][0]["state"]) == (1, "cancelled")
 
     api.call("post", "/users", admin, 201, {"email": "anna@example.test", "password": "long enough pw",
                                             "role": "client", "name": "Anna", "client": "acme"})
