@@ -6,6 +6,7 @@ from agents.models import Agent, Zone
 from campaigns.resources import ClientFolder
 from portal import permissions as P
 from portal.resources import Resource
+from portal.security import principals_for
 
 
 class ZoneContainer(Resource):
@@ -59,7 +60,22 @@ class AgentFolder(Resource):
 
     @property
     def appointment_scope(self):
-        return {"agent_id": self.agent.id}
+        """The agent's appointments; a zone manager sees only those of the zones he/she manages
+        (an agent may work in several zones, and the other zones' managers see the rest)."""
+        scope = {"agent_id": self.agent.id}
+        managed = self.managed_zone_ids()
+        if managed is not None:
+            scope["zone_id"] = managed
+        return scope
+
+    def managed_zone_ids(self):
+        """None when the user sees the whole agent (the agent, the client's users, staff),
+        else the ids of the agent's zones the user manages."""
+        user = self.request.user
+        principals = set(principals_for(user)) if user is not None else set()
+        if f"agent:{self.agent.id}" in principals or self.request.has_permission(P.VIEW, self.__parent__.__parent__):
+            return None
+        return [zone.id for zone in self.agent.zones if f"zone:{zone.id}" in principals]
 
 
 def includeme(config):

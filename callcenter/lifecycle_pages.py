@@ -26,7 +26,7 @@ from callcenter.rules import CANCELLATION_REASONS, cancellation_deadline, local_
 from callcenter.unavailability import declare_unavailability
 from callcenter.wizard import parse_local, validate_form
 from campaigns.models import Campaign
-from campaigns.resources import CampaignFolder, ClientFolder, client_folder, client_folder_of, permitted
+from campaigns.resources import ClientFolder, client_folder, client_folder_of, permitted
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import set_field_error
@@ -639,19 +639,9 @@ def back_to_the_appointment(context, request):
 # --- Folders: recent changes and unavailabilities --------------------------------------------------------
 
 
-def change_scope(folder):
-    """Which changes a folder's panel shows: its own column of the history (spec §4)."""
-    if isinstance(folder, ClientFolder):
-        return {"client_id": folder.client.id}
-    if isinstance(folder, CampaignFolder):
-        return {"campaign_id": folder.campaign.id}
-    if isinstance(folder, ZoneFolder):
-        return {"zone_id": folder.zone.id}
-    return {"agent_id": folder.agent.id}
-
-
 def folder_changes(request, folder):
-    return history_of(request, change_scope(folder), client_folder_of(folder).client, RECENT_CHANGES_LIMIT)
+    # A folder's panel shows its own column of the history (spec §4), scoped like its appointments.
+    return history_of(request, folder.appointment_scope, client_folder_of(folder).client, RECENT_CHANGES_LIMIT)
 
 
 def unavailabilities_of(request, folder):

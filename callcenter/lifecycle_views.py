@@ -161,13 +161,10 @@ def unavailability_list(context, request):
 @api_view(context=AgentFolder, name="changes", request_method="GET", permission=P.VIEW)
 def folder_changes(context, request):
     client = client_of(context)
-    scope = {"client_id": client.id} if isinstance(context, ClientFolder) else change_scope(context)
-    changes = recent_changes(request.dbsession, scope, limit=50)
+    # A folder's changes are those of its appointments' column of the history (spec §4).
+    changes = recent_changes(request.dbsession, context.appointment_scope, limit=50)
     return {"items": [change_json(change, client.timezone) for change in changes]}
 
-
-def change_scope(folder):
-    return {"zone_id": folder.zone.id} if isinstance(folder, ZoneFolder) else {"agent_id": folder.agent.id}
 
 
 @api_view(context=CallCenter, name="confirmations", request_method="GET", permission=P.CONFIRMATION_CALL)

@@ -13,11 +13,8 @@ from portal.resources import as_number
 
 def folder_counts(dbsession, scope):
     """taken / to_confirm / cancelled of a zone's or an agent's appointments (an indexed count)."""
-    column, value = next(iter(scope.items()))
     rows = dbsession.execute(
-        select(Appointment.state, func.count())
-        .where(getattr(Appointment, column) == value)
-        .group_by(Appointment.state)
+        select(Appointment.state, func.count()).where(*in_scope(scope)).group_by(Appointment.state)
     ).all()
     by_state = dict(rows)
     return {
@@ -25,6 +22,12 @@ def folder_counts(dbsession, scope):
         "to_confirm": by_state.get("to_confirm", 0),
         "cancelled": by_state.get("cancelled", 0),
     }
+
+
+def in_scope(scope):
+    """The WHERE clauses of a folder's scope: {column: value, or a list of values}."""
+    return [getattr(Appointment, column).in_(value) if isinstance(value, list) else getattr(Appointment, column) == value
+            for column, value in scope.items()]
 
 
 def upcoming_appointments(dbsession, scope, *, now, limit=20):
@@ -61,8 +64,7 @@ def list_appointments(dbsession, scope, filters, *, now, tz="Europe/Rome", page=
     query = select(Appointment).options(
         joinedload(Appointment.agent), joinedload(Appointment.zone), joinedload(Appointment.campaign)
     )
-    for column, value in scope.items():
-        query = query.where(getattr(Appointment, column) == value)
+    query = query.where(*in_scope(scope))
     query = _apply_filters(query, filters, now=now, tz=ZoneInfo(tz))
     order = Appointment.start_at.asc() if filters.upcoming else Appointment.start_at.desc()
     query = query.order_by(order, Appointment.id).offset((page - 1) * per_page).limit(per_page + 1)

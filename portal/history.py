@@ -59,5 +59,8 @@ def recent_changes(dbsession, scope, limit=20):
     """The newest changes of a folder; ``scope`` is {column: value} as folders give it."""
     query = select(Change).options(joinedload(Change.actor))
     for column, value in scope.items():
-        query = query.where(getattr(Change, column) == value)
+        if isinstance(value, list):  # a zone manager in a shared agent's folder: the zones' changes and the agent's own
+            query = query.where(getattr(Change, column).in_(value) | getattr(Change, column).is_(None))
+        else:
+            query = query.where(getattr(Change, column) == value)
     return dbsession.execute(query.order_by(Change.at.desc(), Change.id.desc()).limit(limit)).scalars().all()
