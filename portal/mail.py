@@ -31,7 +31,7 @@ class MailKind:
     title: object
     description: object
     variables: tuple
-    sample: dict
+    sample: dict  # the Italian sample; ``sample_for`` writes it in English
     defaults: dict = field(default_factory=dict)  # language -> (subject, body)
 
 
@@ -40,9 +40,10 @@ SAMPLE_APPOINTMENT = {
     "phone": "+39 02 1234567", "address": "Via Roma 1, 20121", "postal_code": "20121", "campaign": "Serramenti 2026",
     "state": "confermato", "notes": "Suonare due volte",
 }
-APPOINTMENT_FIELDS = _(
-    "mail_var_appointment_fields",
-    default="number, date, time, end, prospect, phone, address, postal_code, campaign, state, notes")
+APPOINTMENT_FIELDS = "number, date, time, end, prospect, phone, address, postal_code, campaign, state, notes"
+# The sample data in English: dates and states are written in the mail's language.
+ENGLISH_SAMPLE = {"date": "Thu 26 Nov 2026", "day": "Thursday 26 November 2026", "state": "Confirmed",
+                  "notes": "Ring twice"}
 
 QUOTA_ALERT = MailKind(
     name="quota_alert",
@@ -133,6 +134,23 @@ REMINDER = MailKind(
     },
 )
 
+def sample_for(kind, language):
+    """The kind's sample data written in ``language``."""
+    if language == "it":
+        return kind.sample
+
+    def english(value):
+        if isinstance(value, dict):
+            return {key: english(item) for key, item in value.items()} | {
+                key: ENGLISH_SAMPLE[key] for key in value if key in ENGLISH_SAMPLE and isinstance(value[key], str)
+                and value[key]}
+        if isinstance(value, list):
+            return [english(item) for item in value]
+        return value
+
+    return english(kind.sample)
+
+
 KINDS = {kind.name: kind for kind in (QUOTA_ALERT, AGENDA, REMINDER)}
 
 
@@ -186,7 +204,7 @@ def check_templates(kind, texts):
         if len(subject) > SUBJECT_MAX or len(body) > BODY_MAX:
             raise RuleViolation("template_invalid", _("template_too_long", default="The template is too long."),
                                 f"{language}.body" if len(body) > BODY_MAX else f"{language}.subject")
-        previews[language] = render(kind, language, subject, body, kind.sample)
+        previews[language] = render(kind, language, subject, body, sample_for(kind, language))
     return previews
 
 
