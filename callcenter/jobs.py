@@ -146,9 +146,12 @@ def insert_missing_calls(dbsession, rows):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(ConfirmationCall).on_conflict_do_nothing(index_elements=["appointment_id", "work_date"])
-    result = dbsession.execute(statement, rows)
-    return max(result.rowcount, 0)
+    added = 0
+    for start in range(0, len(rows), 500):  # one multi-row INSERT per 500 rows: its rowcount is what was added
+        statement = insert(ConfirmationCall).values(rows[start:start + 500]).on_conflict_do_nothing(
+            index_elements=["appointment_id", "work_date"])
+        added += max(dbsession.connection().execute(statement).rowcount, 0)
+    return added
 
 
 def add_to_worklist(dbsession, client, day, now):
@@ -183,11 +186,9 @@ def top_up_worklist(dbsession, appointments, now):
          "created_at": now} for appointment in appointments])
 
 
-def todays_calls(dbsession, clients, now):
-    """The worklist rows of today (each client's today), with their appointments, by campaign and time."""
-    if not clients:
-        return []
-    days = {client.id: local_day(now, client.timezone) for client in clients}
+def todays_calls_everywhere(dbsession, now):
+    """Today's worklist rows of every client (today by each client's clock), with their appointments."""
+    utc_day = now.astimezone(timezone.utc).date()
     calls = dbsession.execute(
         select(ConfirmationCall)
         .options(joinedload(ConfirmationCall.appointment).joinedload(Appointment.campaign),
@@ -195,10 +196,10 @@ def todays_calls(dbsession, clients, now):
                  joinedload(ConfirmationCall.appointment).joinedload(Appointment.client),
                  joinedload(ConfirmationCall.by))
         .join(Appointment, Appointment.id == ConfirmationCall.appointment_id)
-        .where(ConfirmationCall.client_id.in_(list(days)), ConfirmationCall.work_date.in_(set(days.values())))
+        .where(ConfirmationCall.work_date.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)))
         .order_by(Appointment.campaign_id, Appointment.start_at, Appointment.id)
     ).scalars().all()
-    return [call for call in calls if call.work_date == days[call.client_id]]
+    return [call for call in calls if call.work_date == local_day(now, call.appointment.client.timezone)]
 
 
 def record_call(dbsession, appointment, *, result, notes, actor, now):
