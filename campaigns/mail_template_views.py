@@ -99,7 +99,7 @@ def kinds_json(request, container):
 
 class TemplateTexts(colander.MappingSchema):
     subject = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=SUBJECT_MAX))
-    body = colander.SchemaNode(colander.String(), validator=colander.Length(max=BODY_MAX))
+    body = colander.SchemaNode(colander.String(allow_empty=True), validator=colander.Length(max=BODY_MAX))
 
 
 class TemplateBody(colander.MappingSchema):

@@ -49,7 +49,7 @@ QUOTA_ALERT = MailKind(
     name="quota_alert",
     title=_("mail_kind_quota_alert", default="Quota alert"),
     description=_("mail_kind_quota_alert_help", default="To the client's users and its account manager when "
-                  "taken crosses a threshold of purchased (80 %, 90 %, 100 %)."),
+                  "taken crosses a threshold of purchased (80, 90 and 100 percent by default)."),
     variables=(
         Variable("client", _("mail_var_client", default="The client's name")),
         Variable("campaign", _("mail_var_campaign", default="The campaign's name")),
