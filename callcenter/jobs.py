@@ -17,6 +17,7 @@ from pyramid.interfaces import ITranslationDirectories
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from zope.sqlalchemy import mark_changed
 
 from callcenter.models import ACTIVE_STATES, Appointment
 from campaigns.mail_templates import messages
@@ -151,6 +152,8 @@ def insert_missing_calls(dbsession, rows):
         statement = insert(ConfirmationCall).values(rows[start:start + 500]).on_conflict_do_nothing(
             index_elements=["appointment_id", "work_date"])
         added += max(dbsession.connection().execute(statement).rowcount, 0)
+    if added:
+        mark_changed(dbsession)  # written below the ORM: the transaction must commit it
     return added
 
 

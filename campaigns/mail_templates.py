@@ -9,6 +9,7 @@ import logging
 from pyramid_mailer.message import Message
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
+from zope.sqlalchemy import mark_changed
 
 from portal.db import Base, UTCDateTime
 from portal.errors import RuleViolation
@@ -93,6 +94,7 @@ def reset_template(dbsession, kind, client, campaign=None):
     query = query.where(MailTemplate.campaign_id.is_(None) if campaign is None
                         else MailTemplate.campaign_id == campaign.id)
     dbsession.execute(query)
+    mark_changed(dbsession)  # a DELETE below the ORM: the request's transaction must commit it
 
 
 def recipients_by_language(dbsession, emails):
