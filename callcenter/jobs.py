@@ -148,10 +148,10 @@ def insert_missing_calls(dbsession, rows):
     else:
         from sqlalchemy.dialects.sqlite import insert
     added = 0
-    for start in range(0, len(rows), 500):  # one multi-row INSERT per 500 rows: its rowcount is what was added
+    for start in range(0, len(rows), 500):  # one multi-row INSERT per 500 rows; RETURNING names what was added
         statement = insert(ConfirmationCall).values(rows[start:start + 500]).on_conflict_do_nothing(
-            index_elements=["appointment_id", "work_date"])
-        added += max(dbsession.connection().execute(statement).rowcount, 0)
+            index_elements=["appointment_id", "work_date"]).returning(ConfirmationCall.id)
+        added += len(dbsession.connection().execute(statement).all())
     if added:
         mark_changed(dbsession)  # written below the ORM: the transaction must commit it
     return added
