@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from agents.availability import UNAVAILABILITY_NOTICE_DAYS
 from agents.models import Agent, Unavailability, Zone, agent_zones
 from agents.resources import AgentFolder, ZoneFolder
-from callcenter import lifecycle
+from callcenter import jobs, lifecycle
 from callcenter.models import ACTIVE_STATES, OUTCOMES, CancellationRequest, Recovery
 from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CancellationRequestResource
 from callcenter.rules import CANCELLATION_REASONS, cancellation_deadline, local_to_utc
@@ -67,6 +67,12 @@ CALL_RESULTS = {
     "confirmed": _("call_confirmed", default="Confirmed by the prospect"),
     "postponed": _("call_postponed", default="Postponed to a new time"),
     "disowned": _("call_disowned", default="Disowned by the prospect"),
+    "not_reached": _("call_not_reached", default="Not reached: call again later"),
+}
+CALL_STATES = {
+    "open": _("call_state_open", default="To call"),
+    "not_reached": _("call_state_not_reached", default="Not reached"),
+    "done": _("call_state_done", default="Done"),
 }
 RECOVERY_STATES = {
     "owed": _("recovery_owed", default="Owed"),
@@ -155,6 +161,8 @@ class ConfirmationCallForm(CSRFSchema):
     start = colander.SchemaNode(colander.String(), title=_("New date and time"), missing=None,
                                 description=_("Only when the prospect asks for another time."),
                                 widget=local_time_widget())
+    notes = colander.SchemaNode(colander.String(), title=_("Notes of the call"), missing="", validator=NOTES,
+                                widget=deform.widget.TextAreaWidget(rows=2))
     came_from = colander.SchemaNode(colander.String(), widget=deform.widget.HiddenWidget(), missing=None,
                                     validator=colander.OneOf(WORKLISTS))
     validator = staticmethod(confirmation_call_validator)
@@ -572,14 +580,21 @@ def confirmation_call_page(context, request):
     appointment, actor, now = context.appointment, request.user, request.now
 
     def perform(appstruct):
-        if appstruct["result"] == "confirmed":
-            return lifecycle.confirm(request.dbsession, appointment, actor=actor, now=now)
-        if appstruct["result"] == "postponed":
+        result = appstruct["result"]
+        if result == "confirmed":
+            lifecycle.confirm(request.dbsession, appointment, actor=actor, now=now)
+        elif result == "postponed":
             start = local_moment(appstruct["start"], page.tz, "start")
-            return lifecycle.postpone(request.dbsession, appointment, start=start, actor=actor, now=now)
-        return lifecycle.disown(request.dbsession, appointment, actor=actor, now=now)
+            lifecycle.postpone(request.dbsession, appointment, start=start, actor=actor, now=now)
+        elif result == "disowned":
+            lifecycle.disown(request.dbsession, appointment, actor=actor, now=now)
+        return jobs.record_call(request.dbsession, appointment, result=result, notes=appstruct["notes"],
+                                actor=actor, now=now)
 
     def success(appstruct, result):
+        if appstruct["result"] == "not_reached":
+            return _("flash_not_reached", default="Appointment no. ${number}: prospect not reached, attempt "
+                     "${attempts}.", mapping={"number": appointment.number, "attempts": result.attempts})
         if appstruct["result"] == "confirmed":
             return _("flash_call_confirmed", default="Appointment no. ${number} confirmed by the prospect.",
                      mapping={"number": appointment.number})
@@ -768,25 +783,54 @@ def worklist_page(request, title_key, items, **extra):
 @view_config(context=CallCenter, name="confirmations", permission=P.BOOK,
              renderer="callcenter:templates/worklist.jinja2")
 def confirmations_page(context, request):
-    """Rule 3: tomorrow's appointments still to confirm, by campaign, each with the call's form."""
-    appointments = lifecycle.confirmation_worklist(request.dbsession, now=request.now)
+    """Rule 3: today's worklist (built each morning) of tomorrow's appointments, by campaign, each with its
+    call's progress; those still to call carry the call's form."""
+    dbsession, now = request.dbsession, request.now
+    callable_clients = {}
+
+    def may_call(appointment):
+        if appointment.client_id not in callable_clients:
+            callable_clients[appointment.client_id] = request.has_permission(
+                P.CONFIRMATION_CALL, appointment_resource(request, appointment))
+        return callable_clients[appointment.client_id]
+
+    # Moved to tomorrow since the last run of the task: on the list now, not at the next hour.
+    jobs.top_up_worklist(dbsession, [a for a in lifecycle.confirmation_worklist(dbsession, now=now) if may_call(a)],
+                         now)
     counter = itertools.count()
-    groups = {}
-    for appointment in appointments:
-        resource = appointment_resource(request, appointment)
-        if not request.has_permission(P.CONFIRMATION_CALL, resource):
+    translate = request.localizer.translate
+    groups, done, progress = {}, [], {"done": 0, "to_call": 0}
+    for call in jobs.todays_calls_everywhere(dbsession, now):
+        appointment = call.appointment
+        if not may_call(appointment):
             continue
-        form = action_form(request, ConfirmationCallForm(), f"call-{appointment.client_id}-{appointment.number}",
-                           appointment_url(request, appointment, "confirmation-call"),
-                           [("record", _("Record the call"), "btn-primary")], counter)
-        group = groups.setdefault(appointment.campaign_id, {"campaign": appointment.campaign,
-                                                             "client": appointment.client, "rows": []})
-        group["rows"].append({"appointment": appointment, "form": form.render({"came_from": "confirmations"})})
+        open_call = call.state != "done" and appointment.state == "to_confirm" and appointment.start_at > now
+        form = None
+        if open_call:
+            form = action_form(request, ConfirmationCallForm(), f"call-{appointment.client_id}-{appointment.number}",
+                               appointment_url(request, appointment, "confirmation-call"),
+                               [("record", _("Record the call"), "btn-primary")], counter
+                               ).render({"came_from": "confirmations", "notes": call.notes})
+        row = {
+            "appointment": appointment, "call": call, "form": form,
+            "call_state": translate(CALL_STATES[call.state]),
+            "outcome": translate(CALL_RESULTS[call.outcome]) if call.outcome else None,
+            # Confirmed or moved by someone else than the call (the agent, another page): nothing left to call.
+            "settled": translate(STATE_LABELS[appointment.state]) if not open_call and call.state != "done" else None,
+        }
+        if open_call:
+            progress["to_call"] += 1
+            group = groups.setdefault(appointment.campaign_id, {"campaign": appointment.campaign,
+                                                                 "client": appointment.client, "rows": []})
+            group["rows"].append(row)
+        else:
+            progress["done"] += 1
+            done.append(row)
     tomorrow = None
     if groups:
-        first = next(iter(groups.values()))["rows"][0]["appointment"]
-        tomorrow = first.start_at
-    return worklist_page(request, "confirmations", list(groups.values()), tomorrow=tomorrow)
+        tomorrow = next(iter(groups.values()))["rows"][0]["appointment"].start_at
+    return worklist_page(request, "confirmations", list(groups.values()), tomorrow=tomorrow, progress=progress,
+                         done=done)
 
 
 @view_config(context=CallCenter, name="rescheduling", permission=P.BOOK,

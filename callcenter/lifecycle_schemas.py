@@ -26,7 +26,8 @@ class Outcome(colander.MappingSchema):
 class ConfirmationCall(colander.MappingSchema):
     """The prospect's answer on the call the day before (rule 3)."""
 
-    result = colander.SchemaNode(colander.String(), validator=colander.OneOf(("confirmed", "postponed", "disowned")))
+    result = colander.SchemaNode(colander.String(),
+                                 validator=colander.OneOf(("confirmed", "postponed", "disowned", "not_reached")))
     start = colander.SchemaNode(AwareDateTime(), missing=None)
     notes = colander.SchemaNode(colander.String(), validator=NOTES, missing="")
 

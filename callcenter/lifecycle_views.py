@@ -5,7 +5,7 @@ from sqlalchemy import select
 from agents.models import Unavailability
 from agents.resources import AgentFolder, ZoneFolder
 from agents.services import agent_by_slug
-from callcenter import lifecycle
+from callcenter import jobs, lifecycle
 from callcenter import lifecycle_schemas as schemas
 from callcenter.models import CancellationRequest
 from callcenter.resources import AppointmentResource, CallCenter, CancellationRequestResource
@@ -52,15 +52,18 @@ def outcome(context, request):
 @api_view(context=AppointmentResource, name="confirmation-call", request_method="POST",
           permission=P.CONFIRMATION_CALL)
 def confirmation_call(context, request):
-    """The result of the call the day before: confirmed, postponed (new time) or disowned (rule 3)."""
+    """The result of the call the day before: confirmed, postponed (new time), disowned, or not reached
+    (rule 3); recorded with its notes on today's worklist row."""
     data = parse(request, schemas.ConfirmationCall())
     appointment, actor, now = context.appointment, request.user, request.now
     if data["result"] == "confirmed":
         lifecycle.confirm(request.dbsession, appointment, actor=actor, now=now)
     elif data["result"] == "postponed":
         lifecycle.postpone(request.dbsession, appointment, start=data["start"], actor=actor, now=now)
-    else:
+    elif data["result"] == "disowned":
         lifecycle.disown(request.dbsession, appointment, actor=actor, now=now)
+    jobs.record_call(request.dbsession, appointment, result=data["result"], notes=data["notes"], actor=actor,
+                     now=now)
     return appointment_json(appointment)
 
 

@@ -4,3 +4,4 @@
 def includeme(config):
     config.include("campaigns.resources")
     config.include("campaigns.views")
+    config.include("campaigns.mail_template_views")

@@ -1,10 +1,10 @@
 """Rule 12: alert the client and its account manager when *taken* crosses a threshold of
 *purchased*, once per threshold per step ("contact us before the total is reached")."""
-from pyramid_mailer.message import Message
 from sqlalchemy import ForeignKey, Integer, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from campaigns.mail_templates import messages
 from campaigns.models import Campaign, Client, Step
 from portal.db import Base, UTCDateTime
 from portal.models import User
@@ -66,8 +66,8 @@ def send_quota_alert(dbsession, context, *, campaign_id, threshold):
     except IntegrityError:  # a concurrent run of the same alert got there first
         return "already sent"
     recipients = alert_recipients(dbsession, campaign)
-    if recipients:
-        send_mail(context, alert_message(campaign, alert, recipients, context))
+    for message in alert_messages(dbsession, campaign, alert, recipients, context):
+        send_mail(context, message)
     return "sent"
 
 
@@ -81,18 +81,16 @@ def alert_recipients(dbsession, campaign):
     return sorted(users)
 
 
-def alert_message(campaign, alert, recipients, context):
-    subject = f"[{campaign.client.name}] {campaign.name}: {alert.threshold}% ({alert.taken}/{alert.purchased})"
-    body = (
-        f"Campagna {campaign.name}: presi {alert.taken} appuntamenti su {alert.purchased} acquistati "
-        f"({alert.threshold}%).\n"
-        "Contattateci prima del raggiungimento del totale per rinnovare senza interruzioni.\n\n"
-        f"Campaign {campaign.name}: {alert.taken} appointments taken of {alert.purchased} purchased "
-        f"({alert.threshold}%).\n"
-        "Contact us before the total is reached, to renew without a pause.\n"
-    )
-    return Message(subject=subject, recipients=recipients, body=body,
-                   sender=context.settings.get("mail.default_sender") or "portale@example.invalid")
+def alert_messages(dbsession, campaign, alert, recipients, context):
+    """From the campaign's (else the client's, else the default) "quota_alert" template, one mail per
+    language of the recipients."""
+    if not recipients:
+        return []
+    variables = {"client": campaign.client.name, "campaign": campaign.name, "threshold": alert.threshold,
+                 "taken": alert.taken, "purchased": alert.purchased,
+                 "remaining": max(alert.purchased - alert.taken, 0)}
+    return messages(dbsession, "quota_alert", campaign.client_id, recipients, lambda language: variables,
+                    context.settings.get("mail.default_sender") or "portale@example.invalid", campaign_id=campaign.id)
 
 
 def recent_alerts(dbsession, client_id, limit=5):

@@ -53,6 +53,8 @@ class Campaign(Base):
     # (owed or released, not yet booked), released at most this many a day.
     recoveries_pending: Mapped[int] = mapped_column(Integer, default=0)
     recoveries_per_day: Mapped[int] = mapped_column(Integer, default=2)
+    # Hours before each active appointment its agent gets a reminder mail; None: no reminders.
+    reminder_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="campaigns")

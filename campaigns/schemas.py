@@ -7,6 +7,22 @@ from portal.i18n import _
 from portal.schemas_api import StrictInt, name_node, slug_node, timezone_validator
 
 
+class NullableInt(StrictInt):
+    """A whole number, or JSON null for "none"."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is None:
+            return None
+        return super().deserialize(node, cstruct)
+
+
+def optional_range(low, high):
+    def validate(node, value):
+        if value is not None:
+            colander.Range(low, high)(node, value)
+    return validate
+
+
 class ClientCreate(colander.MappingSchema):
     slug = slug_node()
     name = name_node()
@@ -46,6 +62,8 @@ class CampaignSettings(colander.MappingSchema):
     buffer_minutes = colander.SchemaNode(StrictInt(), validator=colander.Range(0, 4 * 60), missing=colander.drop)
     cutoff_hours = colander.SchemaNode(StrictInt(), validator=colander.Range(0, 24 * 30), missing=colander.drop)
     hold_minutes = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 60), missing=colander.drop)
+    # Hours before each meeting its agent is reminded; null: no reminders.
+    reminder_hours = colander.SchemaNode(NullableInt(), validator=optional_range(1, 7 * 24), missing=colander.drop)
 
 
 class Choices(colander.SequenceSchema):

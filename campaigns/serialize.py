@@ -18,6 +18,7 @@ def campaign_json(campaign):
         "buffer_minutes": campaign.buffer_minutes,
         "cutoff_hours": campaign.cutoff_hours,
         "hold_minutes": campaign.hold_minutes,
+        "reminder_hours": campaign.reminder_hours,
     }
     data.update(campaign_counts(campaign))
     return data

@@ -8,3 +8,9 @@ from portal.outbox import QUEUE, relay, run_task
 cron.register(relay, queue_name=QUEUE, interval=60)
 # Rule 11: release recoveries of delivered campaigns, a few a day (hourly runs are safe).
 cron.register(run_task, queue_name=QUEUE, args=("callcenter.recoveries:release_recoveries",), cron="5 * * * *")
+# Rule 3: tomorrow's confirmation worklist, from each client's morning on; later runs add late bookings.
+cron.register(run_task, queue_name=QUEUE, args=("callcenter.jobs:build_confirmation_worklists",), cron="1 * * * *")
+# The agents' agenda of the day, from each client's agenda time on, once per agent per day.
+cron.register(run_task, queue_name=QUEUE, args=("callcenter.jobs:send_agendas",), cron="2 * * * *")
+# Reminders the campaign's reminder_hours before each meeting, once per start.
+cron.register(run_task, queue_name=QUEUE, args=("callcenter.jobs:send_reminders",), cron="*/10 * * * *")

@@ -21,6 +21,7 @@ STATUS_BY_CODE = {
     "cancellation_window_closed": 422,
     "reason_not_allowed": 422,
     "notice_too_short": 422,
+    "template_invalid": 422,
 }
 
 DEFAULT_MESSAGES = {
@@ -50,6 +51,7 @@ DEFAULT_MESSAGES = {
     "notice_too_short": _(
         "notice_too_short", default="An unavailability must be declared at least 8 days before it starts."
     ),
+    "template_invalid": _("template_invalid", default="The mail template is not valid."),
 }
 
 

@@ -23,6 +23,8 @@ class User(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of the user's mails: the last one chosen in the top bar (it/en), Italian until then.
+    language: Mapped[str] = mapped_column(String(2), default="it")
     # Operators trusted to book outside an agent's schedule in exceptional cases (rule 9).
     may_book_out_of_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped when the password changes, so other sessions of the user end.

@@ -90,6 +90,8 @@ def language_view(context, request):
     response = HTTPFound(target)
     if locale in LOCALES:
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax")
+        if request.user is not None:  # the language of the user's mails too
+            request.user.language = locale
     return response
 
 

@@ -279,6 +279,7 @@ def test_account_manager_creates_a_campaign_with_nothing_purchased(api, tenant):
     assert created.json == {
         "slug": "winter", "name": "Winter 2026", "client": tenant.client.slug,
         "appointment_minutes": 45, "buffer_minutes": 15, "cutoff_hours": 36, "hold_minutes": 5,
+        "reminder_hours": None,
         "purchased": 0, "taken": 0, "to_confirm": 0, "cancelled": 0, "recovered": 0, "open_for_booking": False,
     }
     assert manager.get(base + "/winter").json == created.json

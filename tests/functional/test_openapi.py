@@ -16,6 +16,7 @@ from callcenter.recoveries import release_for
 from callcenter.rules import CANCELLATION_REASONS
 from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
                                  StepContainer, StepResource)
+from campaigns.mail_template_views import MailTemplateContainer, MailTemplateResource
 from campaigns.models import Campaign
 from portal.api import API_ROUTE
 from portal.errors import STATUS_BY_CODE
@@ -65,6 +66,17 @@ OPERATION_OF_VIEW = {
     (AppointmentContainer, "", "GET"): ("get", "/clients/{client}/appointments"),
     (AppointmentResource, "", "GET"): ("get", "/clients/{client}/appointments/{number}"),
     (UserContainer, "", "POST"): ("post", "/users"),
+    (MailTemplateContainer, "", "GET"): ("get", "/clients/{client}/mail-templates"),
+    (MailTemplateResource, "", "GET"): ("get", "/clients/{client}/mail-templates/{kind}"),
+    (MailTemplateResource, "", "PUT"): ("put", "/clients/{client}/mail-templates/{kind}"),
+    (MailTemplateResource, "", "DELETE"): ("delete", "/clients/{client}/mail-templates/{kind}"),
+}
+# The same views answer under a campaign (its own templates win over the client's).
+CAMPAIGN_TEMPLATE_OPERATIONS = {
+    ("get", "/clients/{client}/campaigns/{campaign}/mail-templates"),
+    ("get", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}"),
+    ("put", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}"),
+    ("delete", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}"),
 }
 # The appointment's life after booking (spec §5 rules 2-6, 11; §9.1).
 LIFE_OPERATION_OF_VIEW = {
@@ -292,7 +304,7 @@ def test_every_documented_operation_has_a_view(app, document):
     views = api_views(app.registry)
     stale = sorted(describe(view) for view in OPERATION_OF_VIEW if view not in views)
     assert not stale, f"OPERATION_OF_VIEW names views that do not exist: {stale}"
-    implemented = {OPERATION_OF_VIEW[view] for view in views}
+    implemented = {OPERATION_OF_VIEW[view] for view in views} | CAMPAIGN_TEMPLATE_OPERATIONS
     phantom = sorted(documented_operations(document) - implemented)
     assert not phantom, f"documented operations without a view: {phantom}"
 
@@ -361,6 +373,34 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
              {"name": "heating", "label": "Heating", "kind": "choice", "choices": ["gas", "heat pump"]}, **campaign)
     fields = api.call("get", "/clients/{client}/campaigns/{campaign}/fields", operator, **campaign).json["items"]
     assert [field["name"] for field in fields] == ["budget", "heating"]
+
+    # Mail templates (spec §8): the client's own agenda, the campaign's own reminder, both reset.
+    kinds = api.call("get", "/clients/{client}/mail-templates", admin, **client).json["items"]
+    assert [(kind["kind"], kind["source"]) for kind in kinds] == [
+        ("quota_alert", "default"), ("agenda", "default"), ("reminder", "default")]
+    own = {"it": {"subject": "Agenda di {{ day }}", "body": "{{ agent }}: {{ count }} appuntamenti"},
+           "en": {"subject": "Agenda of {{ day }}", "body": "{{ agent }}: {{ count }} appointments"}}
+    saved = api.call("put", "/clients/{client}/mail-templates/{kind}", admin, body=own, kind="agenda", **client).json
+    assert (saved["source"], saved["it"]) == ("client", own["it"])
+    refused = api.call("put", "/clients/{client}/mail-templates/{kind}", admin, 422,
+                       {"it": own["it"], "en": {"subject": "{{ nobody }}", "body": ""}}, kind="agenda", **client)
+    assert (refused.json["error"]["code"], refused.json["error"]["field"]) == ("template_invalid", "en.subject")
+    assert api.call("get", "/clients/{client}/mail-templates/{kind}", admin, kind="agenda",
+                    **client).json["en"] == own["en"]
+    reminder = {"it": {"subject": "Tra {{ hours }} ore", "body": "{{ appointment.prospect }}"},
+                "en": {"subject": "In {{ hours }} hours", "body": "{{ appointment.prospect }}"}}
+    assert api.call("put", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}", admin, body=reminder,
+                    kind="reminder", **campaign).json["source"] == "campaign"
+    in_campaign = api.call("get", "/clients/{client}/campaigns/{campaign}/mail-templates", admin, **campaign).json
+    assert [kind["source"] for kind in in_campaign["items"]] == ["default", "client", "campaign"]
+    assert api.call("get", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}", admin, kind="agenda",
+                    **campaign).json["source"] == "client"
+    assert api.call("delete", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}", admin,
+                    kind="reminder", **campaign).json["source"] == "default"
+    assert api.call("delete", "/clients/{client}/mail-templates/{kind}", admin, kind="agenda",
+                    **client).json["source"] == "default"
+    assert api.call("patch", "/clients/{client}/campaigns/{campaign}", admin, body={"reminder_hours": 24},
+                    **campaign).json["reminder_hours"] == 24
 
     # Week 48: Thursday 26 from 09:00 (Monday 23 is within the 36 hours), the Saturday opening; Monday 30
     # is week 49.

@@ -33,6 +33,7 @@ def test_every_code_of_the_spec_has_a_status():
     spec_codes = {"insertion_cutoff", "cancellation_window_closed", "reason_not_allowed", "notice_too_short",
                   "quota_exhausted", "slot_taken", "outside_schedule", "agent_unavailable", "hold_expired",
                   "slot_held", "validation_error", "unauthenticated", "forbidden", "not_found", "conflict"}
+    spec_codes.add("template_invalid")  # §8: a mail template that does not render
     assert spec_codes == set(STATUS_BY_CODE)
     assert all(400 <= status < 500 for status in STATUS_BY_CODE.values())
 
