@@ -8,3 +8,5 @@ from portal.outbox import QUEUE, relay, run_task
 cron.register(relay, queue_name=QUEUE, interval=60)
 # Rule 11: release recoveries of delivered campaigns, a few a day (hourly runs are safe).
 cron.register(run_task, queue_name=QUEUE, args=("callcenter.recoveries:release_recoveries",), cron="5 * * * *")
+# Excel exports older than `portal.export_keep_hours`: their files and rows.
+cron.register(run_task, queue_name=QUEUE, args=("callcenter.exports:remove_old_exports",), cron="35 * * * *")
