@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from agents.models import Agent, Zone
+from callcenter.report_schemas import check_range
 from callcenter.models import ACTIVE_STATES, APPOINTMENT_STATES, Appointment, Recovery
 from callcenter.services import AppointmentFilters, _apply_filters
 from campaigns.models import Campaign
@@ -23,6 +24,7 @@ FILTER_NAMES = ("state", "from", "to", "agent", "zone", "campaign", "q")
 def report_filters(dbsession, client, params):
     """AppointmentFilters from a validated ReportQuery; an agent, zone or campaign the client does
     not have is refused (``validation_error`` naming the filter) rather than giving empty tables."""
+    check_range(params.get("from"), params.get("to"))
     for name, model in (("agent", Agent), ("zone", Zone), ("campaign", Campaign)):
         slug = params.get(name)
         if slug and dbsession.execute(
