@@ -264,7 +264,10 @@ def build_export(dbsession, context, export_id):
         os.replace(partial, path)
     except OSError as error:  # the disk, not the data: retrying would fail the same way
         log.exception("export %s could not be written", export.id)
-        partial.unlink(missing_ok=True)
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
         dbsession.refresh(export)
         export.state, export.error, export.finished_at = "failed", str(error)[:500], context.clock()
         return "failed"
