@@ -19,6 +19,7 @@ requires = [
     "redis",
     "rq>=2.0",
     "openpyxl",
+    "lxml",  # openpyxl's fast streaming writer (write-only workbooks); without it, 3 ms a row
     "holidays",
     "icalendar",
 ]

@@ -22,6 +22,8 @@ class Appointment(Base):
         Index("ix_appointments_agent_state", "agent_id", "state"),
         Index("ix_appointments_zone_state", "zone_id", "state"),
         Index("ix_appointments_campaign_state", "campaign_id", "state"),
+        # The campaign's reports and exports over a date range.
+        Index("ix_appointments_campaign_start", "campaign_id", "start_at"),
         # The confirmation worklist: tomorrow's appointments still to confirm, all clients.
         Index("ix_appointments_state_start", "state", "start_at"),
         Index("ix_appointments_rescheduling_start", "needs_rescheduling", "start_at"),
@@ -129,9 +131,47 @@ class Recovery(Base):
         ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
     )
     state: Mapped[str] = mapped_column(String(10), default="owed")  # owed, released, booked
-    replacement_appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+    replacement_appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), index=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     released_at = mapped_column(UTCDateTime, nullable=True)
 
     cancelled_appointment: Mapped[Appointment] = relationship(foreign_keys=[cancelled_appointment_id])
     replacement: Mapped[Appointment | None] = relationship(foreign_keys=[replacement_appointment_id])
+
+
+EXPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class Export(Base):
+    """An Excel export of a folder asked for by a user, written by a job with its progress (issue 5 item 6)."""
+
+    __tablename__ = "exports"
+    __table_args__ = (Index("ix_exports_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The folder below the client ("" for the client, "zones/milano", ...) and its appointment scope.
+    folder: Mapped[str] = mapped_column(String(200), default="")
+    scope: Mapped[dict] = mapped_column(JSON, default=dict)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    locale: Mapped[str] = mapped_column(String(5), default="it")
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    file_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    started_at = mapped_column(UTCDateTime, nullable=True)
+    finished_at = mapped_column(UTCDateTime, nullable=True)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def percent(self):
+        if self.state == "done":
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, 100 * self.rows_done // self.rows_total)

@@ -3,7 +3,7 @@ from pyramid.authorization import Allow
 from sqlalchemy import select
 
 from campaigns.resources import CampaignFolder, ClientFolder
-from callcenter.models import Appointment, Hold
+from callcenter.models import Appointment, Export, Hold
 from portal import permissions as P
 from portal.resources import Resource, Root, number_or_key_error
 
@@ -74,6 +74,31 @@ class HoldResource(Resource):
         return [(Allow, f"user:{self.hold.operator_id}", P.RELEASE)]
 
 
+class ExportContainer(Resource):
+    """/clients/{client}/exports/{id}: the Excel exports asked for in the client's folders."""
+
+    def __getitem__(self, export_id):
+        export = self.dbsession.execute(
+            select(Export).where(Export.id == number_or_key_error(export_id),
+                                 Export.client_id == self.__parent__.client.id)
+        ).scalar_one_or_none()
+        if export is None:
+            raise KeyError(export_id)
+        return ExportResource(self.request, export_id, self, export)
+
+
+class ExportResource(Resource):
+    """Only the user who asked may follow and download an export (and admins, from the root)."""
+
+    def __init__(self, request, name, parent, export):
+        super().__init__(request, name, parent)
+        self.export = export
+
+    @property
+    def __acl__(self):
+        return [(Allow, f"user:{self.export.owner_id}", P.DOWNLOAD_EXPORT)]
+
+
 class CallCenter(Resource):
     """The operators' workspace."""
 
@@ -89,3 +114,4 @@ def includeme(config):
     config.add_resource_child(CampaignFolder, "holds", HoldContainer)
     config.add_resource_child(AppointmentResource, "cancellation-request", CancellationRequestResource)
     config.add_resource_child(Root, "callcenter", CallCenter)
+    config.add_resource_child(ClientFolder, "exports", ExportContainer)

@@ -14,3 +14,5 @@ cron.register(run_task, queue_name=QUEUE, args=("callcenter.jobs:build_confirmat
 cron.register(run_task, queue_name=QUEUE, args=("callcenter.jobs:send_agendas",), cron="2 * * * *")
 # Reminders the campaign's reminder_hours before each meeting, once per start.
 cron.register(run_task, queue_name=QUEUE, args=("callcenter.jobs:send_reminders",), cron="*/10 * * * *")
+# Excel exports older than `portal.export_keep_hours`: their files and rows.
+cron.register(run_task, queue_name=QUEUE, args=("callcenter.exports:remove_old_exports",), cron="35 * * * *")

@@ -17,12 +17,15 @@ LIST_CLIENTS = "list_clients"
 CREATE_CLIENT = "create_client"
 CREATE_USER = "create_user"
 AUTHENTICATED = "authenticated"
+STATISTICS = "statistics"  # confirmation, cancellation and no-show rates of a folder
+OPERATOR_STATISTICS = "operator_statistics"  # the same per call-center operator: internal to the call-center
+DOWNLOAD_EXPORT = "download_export"  # granted only on an export, to the user who asked for it
 
-CLIENT_USER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY)
-ZONE_MANAGER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY)
+CLIENT_USER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)
+ZONE_MANAGER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)
 AGENT_FOLDER = (VIEW, DECLARE_UNAVAILABILITY)  # the agent in his/her own folder
 AGENT = (VIEW, CONFIRM, CONTACT, OUTCOME)  # the agent on his/her own appointments
 OPERATOR = (VIEW, BOOK, CONFIRM, CONFIRMATION_CALL, OUTCOME)
 ACCOUNT_MANAGER = (VIEW, BOOK, MANAGE, BOOK_OUT_OF_SCHEDULE, CONFIRM, CONFIRMATION_CALL, CONTACT, OUTCOME,
-                   DECIDE_CANCELLATION, DECLARE_UNAVAILABILITY, OVERRIDE_NOTICE)
+                   DECIDE_CANCELLATION, DECLARE_UNAVAILABILITY, OVERRIDE_NOTICE, STATISTICS, OPERATOR_STATISTICS)
 TRUSTED_OPERATOR = "trusted:out_of_schedule"  # principal of operators allowed rule 9's exception

@@ -74,6 +74,7 @@ def settings(backend, tmp_path_factory):
     settings = dict(BASE_SETTINGS)
     settings["sqlalchemy.url"] = database_url(backend, tmp_path_factory)
     settings["mail.queue_path"] = str(tmp_path_factory.mktemp("mail") / "maildir")  # a maildir the tests read
+    settings["portal.export_dir"] = str(tmp_path_factory.mktemp("exports"))
     return settings
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
 from callcenter.models import OUTCOMES
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
-                                  CancellationRequestResource, HoldContainer, HoldResource)
+                                  CancellationRequestResource, ExportResource, HoldContainer, HoldResource)
 from callcenter.recoveries import release_for
 from callcenter.rules import CANCELLATION_REASONS
 from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
@@ -108,6 +108,14 @@ LIFE_OPERATION_OF_VIEW = {
     (CallCenter, "rescheduling", "GET"): ("get", "/callcenter/rescheduling"),
 }
 OPERATION_OF_VIEW.update(LIFE_OPERATION_OF_VIEW)
+# "Totale Appuntamenti", statistics and Excel exports of every folder (issue 6).
+FOLDER_PATHS = {ClientFolder: "/clients/{client}", CampaignFolder: "/clients/{client}/campaigns/{campaign}",
+                ZoneFolder: "/clients/{client}/zones/{zone}", AgentFolder: "/clients/{client}/agents/{agent}"}
+for _folder, _path in FOLDER_PATHS.items():
+    OPERATION_OF_VIEW[(_folder, "totals", "GET")] = ("get", _path + "/totals")
+    OPERATION_OF_VIEW[(_folder, "statistics", "GET")] = ("get", _path + "/statistics")
+    OPERATION_OF_VIEW[(_folder, "export", "POST")] = ("post", _path + "/export")
+OPERATION_OF_VIEW[(ExportResource, "", "GET")] = ("get", "/clients/{client}/exports/{export}")
 LIFE_OPERATIONS = set(LIFE_OPERATION_OF_VIEW.values())
 
 
@@ -521,6 +529,27 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
 
     api.call("post", "/users", admin, 201, {"email": "anna@example.test", "password": "long enough pw",
                                             "role": "client", "name": "Anna", "client": "acme"})
+
+    # The reports of every folder: one cancelled (approved) appointment and its recovery, booked.
+    report_filters = {"state": "cancelled", "from": "2026-11-01", "to": "2026-12-31", "agent": "rossi",
+                      "zone": "milano", "campaign": "winter", "q": "bar"}
+    for path, values in [("/clients/{client}", client), ("/clients/{client}/campaigns/{campaign}", campaign),
+                         ("/clients/{client}/zones/{zone}", {**client, "zone": "milano"}),
+                         ("/clients/{client}/agents/{agent}", agent)]:
+        totals = api.call("get", path + "/totals", operator, **values).json
+        assert (totals["total"], totals["cancelled"], totals["recovered"]) == (2, 1, 1), path
+        assert api.call("get", path + "/totals", operator, params=report_filters, **values).json["total"] == 1
+        assert api.call("get", path + "/totals", operator, status=400, params={"from": "2026-12-31",
+                                                                               "to": "2026-12-01"}, **values)
+        statistics = api.call("get", path + "/statistics", admin, params={"from": "2026-11-01"}, **values).json
+        assert (statistics["overall"]["booked"], statistics["overall"]["held"]) == (2, 1), path
+        export = api.call("post", path + "/export", admin, 201, {"from": "2026-11-01", "state": "cancelled"},
+                          **values).json
+        assert export["state"] == "queued"
+    # With no Redis the export ran right after its request committed.
+    finished = api.call("get", "/clients/{client}/exports/{export}", admin, client="acme", export=export["id"]).json
+    assert (finished["state"], finished["percent"], finished["rows_total"]) == ("done", 100, 1)
+    api.call("get", "/clients/{client}/exports/{export}", operator, 403, client="acme", export=export["id"])
 
     assert api.answered == documented_operations(document), "operations not called: " + str(
         sorted(documented_operations(document) - api.answered))
