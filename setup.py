@@ -31,6 +31,11 @@ tests_require = [
     "openapi-spec-validator",
 ]
 
+bench_require = [
+    "gunicorn",
+    "py-spy",
+]
+
 setup(
     name="appointment-quota-portal",
     version="0.1.0",
@@ -41,7 +46,7 @@ setup(
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,
-    extras_require={"test": tests_require},
+    extras_require={"test": tests_require, "bench": bench_require},
     entry_points={
         "paste.app_factory": ["main = portal:main"],
         "console_scripts": ["portal-manage = callcenter.manage:main"],
