@@ -16,6 +16,7 @@ requires = [
     "colander>=2.0",
     "Babel",
     "waitress",
+    "gunicorn",
     "redis",
     "rq>=2.0",
     "openpyxl",
@@ -32,7 +33,6 @@ tests_require = [
 ]
 
 bench_require = [
-    "gunicorn",
     "py-spy",
 ]
 

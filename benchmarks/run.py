@@ -167,10 +167,14 @@ def booking_slots(database, scale, clients, campaign):
     agents_of = {}
     for client, agent, postal in rows:
         agents_of.setdefault(client, []).append((agent, postal))
-    per_client = [client_slots(scale, client, campaign, agents_of[client]) for client in clients]
+    return round_robin([client_slots(scale, client, campaign, agents_of[client]) for client in clients])
+
+
+def round_robin(iterators):
+    """One client after the other: the clients' rows are not one queue."""
     while True:
-        for slots in per_client:  # round robin: the clients' rows are not one queue
-            yield next(slots)
+        for iterator in iterators:
+            yield next(iterator)
 
 
 def client_slots(scale, client, campaign, agents):
