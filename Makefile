@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INI ?= development.ini
 export PYTHONWARNINGS ?= ignore::UserWarning:pyramid.asset
 
-.PHONY: install catalog migrate demo-data run worker test services clean
+.PHONY: install catalog migrate demo-data run worker test services bench clean
 
 install: $(VENV)/.installed catalog
 
@@ -44,6 +44,13 @@ services:
 
 test: install services
 	$(BIN)/pytest -n 2
+
+# The load benchmark (benchmarks/README.md): gunicorn + wrk on PostgreSQL, about 10 minutes.
+bench: install services
+	command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; } \
+	  || { sudo apt-get update -q && sudo apt-get install -y -q wrk; }
+	$(BIN)/pip install -q -e '.[bench]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -16,6 +16,7 @@ requires = [
     "colander>=2.0",
     "Babel",
     "waitress",
+    "gunicorn",
     "redis",
     "rq>=2.0",
     "openpyxl",
@@ -32,6 +33,10 @@ tests_require = [
     "openapi-spec-validator",
 ]
 
+bench_require = [
+    "py-spy",
+]
+
 setup(
     name="appointment-quota-portal",
     version="0.1.0",
@@ -42,7 +47,7 @@ setup(
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,
-    extras_require={"test": tests_require},
+    extras_require={"test": tests_require, "bench": bench_require},
     entry_points={
         "paste.app_factory": ["main = portal:main"],
         "console_scripts": ["portal-manage = callcenter.manage:main"],

@@ -1,0 +1,95 @@
+"""Profile one scenario of the benchmark in a single process: SQL statements and milliseconds per request.
+
+    python -m benchmarks.profile portal_bench_large booking --requests 200 [--cprofile]
+
+Runs the same requests as the wrk scripts through the WSGI app (no server, no concurrency),
+so that N+1 queries and per-request work show without the noise of a loaded machine; with
+--cprofile it prints the functions that cost the most. `make bench` makes the databases
+(portal_bench_small, portal_bench_large).
+"""
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from itertools import islice
+
+import webtest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from benchmarks import generate
+from benchmarks.app import FLOOR_PATH, application_from_ini
+from benchmarks.run import ROOT, booking_slots, sqlalchemy_url
+
+
+def requests_of(scenario, database, count, seed):
+    operator = {"Authorization": "Bearer " + generate.token_secret(seed, "operator")}
+    client = {"Authorization": "Bearer " + generate.token_secret(seed, "client")}
+    if scenario == "floor":
+        return [("GET", FLOOR_PATH, None, {})] * count
+    if scenario == "folder":
+        return [("GET", "/clients/big/", None, client)] * count
+    if scenario == "list":
+        return [("GET", "/api/v1/clients/big/appointments", None, client)] * count
+    # Bookings far after the benchmark's own, so that a profile never meets a slot it booked.
+    scale = generate.Scale(today=datetime.now(timezone.utc).date(), seed=seed)
+    slots = booking_slots(database, scale, ["client-0005"], "current")
+    first = int(time.time()) % 1000 * 60
+    return [("POST", f"/api/v1/clients/{c}/campaigns/{k}/appointments",
+             {"agent": agent, "start": start.isoformat(),
+              "prospect": {"name": "Bar Profilo", "phone": "+39 02 1234567", "postal_code": postal + "00"}},
+             operator) for c, k, agent, postal, start in islice(slots, 200_000 + first, 200_000 + first + count)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database")
+    parser.add_argument("scenario", choices=("floor", "booking", "folder", "list"))
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--statements", action="store_true", help="print the statements of one request")
+    args = parser.parse_args(argv)
+    os.environ.update(PORTAL_DATABASE_URL=sqlalchemy_url(args.database), PORTAL_SECRET="profile-" + "x" * 32,
+                      PORTAL_REDIS_URL="")
+    app = webtest.TestApp(application_from_ini(str(ROOT / "production.ini")))
+    statements = []
+    event.listen(Engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    todo = requests_of(args.scenario, args.database, args.requests + 20, args.seed)
+
+    def send(method, path, body, headers):
+        if method == "GET":
+            return app.get(path, headers=headers, status="*")
+        return app.post(path, json.dumps(body), headers=dict(headers, **{"Content-Type": "application/json"}),
+                        status="*")
+
+    for request in todo[:20]:  # warm the caches
+        send(*request)
+    statements.clear()
+    statuses = Counter()
+    profiler = cProfile.Profile() if args.cprofile else None
+    began = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for request in todo[20:]:
+        statuses[send(*request).status_int] += 1
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - began
+    print(f"{args.scenario}: {1000 * elapsed / args.requests:.2f} ms and {len(statements) / args.requests:.1f} "
+          f"SQL statements per request; answers {dict(statuses)}")
+    if args.statements:
+        statements.clear()
+        send(*todo[-1])
+        for statement in statements:
+            print("  " + " ".join(statement.split())[:160])
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,431 @@
+"""`make bench`: the portal served the production way, driven by wrk from another process (issue 7).
+
+Generates (once per day and seed, kept as template databases) the data sets of 10,000 and
+1,000,000 appointments, copies them for the run, serves the app with gunicorn (several
+processes, production.ini, no debug) on 127.0.0.1 and measures, in one run:
+
+- the framework floor (a trivial JSON view of the same app) and the database floor (the booking
+  transaction in SQL with psycopg, 32 connections);
+- booking through the API with 32 connections on campaigns with quota left, then on one campaign
+  with few places left (the hot row), and afterwards counts by SQL the oversold places and the
+  double-booked agents (both must be 0);
+- a client's folder home and the appointments list API at 10,000 and at 1,000,000 appointments.
+
+It prints one table, the ratios against the targets, and writes both to benchmarks/results.md.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+
+from agents.availability import public_holidays
+from benchmarks import generate
+from benchmarks.app import FLOOR_PATH
+from benchmarks.checks import integrity
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+SERVER = os.environ.get("BENCH_PG", "postgresql://root@127.0.0.1:5432")
+CONNECTIONS = 32
+ACTIVE = ("to_confirm", "confirmed")
+
+
+def pg_url(database):
+    return f"{SERVER}/{database}"
+
+
+def admin(sql):
+    with psycopg.connect(pg_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def database_exists(name):
+    with psycopg.connect(pg_url("postgres")) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def template_for(scale, prefix):
+    """The generated data set of this size, seed and day, generated once and kept as a template."""
+    name = f"{prefix}_tpl_{scale.appointments}_{scale.seed}_{scale.today:%Y%m%d}"
+    if not database_exists(name):
+        for old in stale_templates(prefix, scale.appointments):
+            admin(f"DROP DATABASE IF EXISTS {old}")
+        building = name + "_building"
+        admin(f"DROP DATABASE IF EXISTS {building}")
+        admin(f"CREATE DATABASE {building}")
+        migrate(building)
+        seconds = generate.generate(pg_url(building), scale)
+        print(f"  generated {scale.appointments:,} appointments in {seconds:.0f} s", flush=True)
+        admin(f"ALTER DATABASE {building} RENAME TO {name}")
+    return name
+
+
+def stale_templates(prefix, appointments):
+    with psycopg.connect(pg_url("postgres")) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{prefix}_tpl_{appointments}_%",))]
+
+
+def fresh_copy(template, name):
+    admin(f"DROP DATABASE IF EXISTS {name}")
+    admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return name
+
+
+def migrate(database):
+    env = dict(os.environ, PORTAL_DATABASE_URL=sqlalchemy_url(database))
+    subprocess.run([str(BIN / "portal-manage"), str(ROOT / "production.ini"), "migrate"], check=True, env=env,
+                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def sqlalchemy_url(database):
+    return pg_url(database).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+class Server:
+    """gunicorn with several worker processes on production.ini, as in the README's topology."""
+
+    def __init__(self, database, workers, threads, queue):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, PORTAL_BENCH_SERVE="1", PORTAL_BENCH_INI=str(ROOT / "production.ini"),
+                   PORTAL_DATABASE_URL=sqlalchemy_url(database), PORTAL_SECRET="bench-secret-" + "x" * 32,
+                   PORTAL_REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                   PORTAL_BENCH_QUEUE=queue, PYTHONWARNINGS="ignore")
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "benchmarks.app:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+             "--backlog", "2048", "--log-level", "warning"],
+            cwd=ROOT, env=env, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + FLOOR_PATH, timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise SystemExit("gunicorn did not start")
+                time.sleep(0.3)
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk(url, script, seconds, token, slots=None, threads=2, connections=CONNECTIONS):
+    env = dict(os.environ, BENCH_LUA_DIR=str(HERE / "lua"), BENCH_TOKEN=token, BENCH_THREADS=str(threads),
+               BENCH_SLOTS=str(slots or ""))
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+                          "-s", str(HERE / "lua" / script), url], env=env, capture_output=True, text=True, check=True)
+    line = next(line for line in out.stdout.splitlines() if line.startswith("BENCH_JSON "))
+    result = json.loads(line.removeprefix("BENCH_JSON "))
+    result["per_second"] = result["requests"] / result["seconds"]
+    return result
+
+
+# --- bookings: distinct free slots ---------------------------------------------------------------
+
+
+def booking_slots(database, scale, clients, campaign):
+    """Endless (client slug, campaign slug, agent slug, postal code, start) of free slots: days after the
+    generated calendar, inside the agents' schedule, not on public holidays, ≥ 36 h ahead."""
+    with psycopg.connect(pg_url(database)) as conn:
+        rows = conn.execute(
+            "SELECT c.slug, a.slug, z.postal_codes->>0 FROM agents a JOIN clients c ON c.id = a.client_id "
+            "JOIN agent_zones az ON az.agent_id = a.id JOIN zones z ON z.id = az.zone_id "
+            "WHERE c.slug = ANY(%s) ORDER BY c.id, a.id", (clients,)).fetchall()
+    agents_of = {}
+    for client, agent, postal in rows:
+        agents_of.setdefault(client, []).append((agent, postal))
+    return round_robin([client_slots(scale, client, campaign, agents_of[client]) for client in clients])
+
+
+def round_robin(iterators):
+    """One client after the other: the clients' rows are not one queue."""
+    while True:
+        for iterator in iterators:
+            yield next(iterator)
+
+
+def client_slots(scale, client, campaign, agents):
+    day = scale.today + timedelta(days=generate.BOOKING_FROM_DAYS)
+    while True:
+        day += timedelta(days=1)
+        if day.weekday() >= 5 or day in public_holidays("IT", day.year):
+            continue
+        for start_time in generate.SLOT_STARTS:
+            start = datetime.combine(day, start_time, generate.ROME)
+            for agent, postal in agents:
+                yield client, campaign, agent, postal, start
+
+
+def write_slots(path, slots, count):
+    with open(path, "w") as out:
+        for _ in range(count):
+            client, campaign, agent, postal, start = next(slots)
+            body = {"agent": agent, "start": start.isoformat(),
+                    "prospect": {"name": "Bar Benchmark", "phone": "+39 02 1234567", "postal_code": postal + "00"}}
+            out.write(f"/api/v1/clients/{client}/campaigns/{campaign}/appointments\t{json.dumps(body)}\n")
+    return path
+
+
+# --- the database floor ----------------------------------------------------------------------------
+
+
+def database_floor(database, slots, seconds, connections=CONNECTIONS):
+    """The booking transaction done directly in SQL: the same locks, checks and writes, no Python web stack."""
+    with psycopg.connect(pg_url(database)) as conn:
+        ids = {(client, agent): (client_id, agent_id, zone_id) for client, agent, client_id, agent_id, zone_id in
+               conn.execute("SELECT c.slug, a.slug, c.id, a.id, az.zone_id FROM agents a JOIN clients c ON "
+                            "c.id = a.client_id JOIN agent_zones az ON az.agent_id = a.id")}
+        campaigns = dict(conn.execute("SELECT c.slug || '/' || k.slug, k.id FROM campaigns k JOIN clients c ON "
+                                      "c.id = k.client_id"))
+    lock, latencies, outcomes = threading.Lock(), [], {}
+    deadline = time.monotonic() + seconds
+
+    def book(conn, client, campaign, agent, postal, start):
+        client_id, agent_id, zone_id = ids[(client, agent)]
+        campaign_id = campaigns[f"{client}/{campaign}"]
+        start = start.astimezone(timezone.utc)
+        end, busy_until = start + timedelta(minutes=60), start + timedelta(minutes=90)
+        with conn.transaction():
+            if conn.execute("UPDATE campaigns SET taken = taken + 1, to_confirm = to_confirm + 1 WHERE id = %s AND "
+                            "taken + recoveries_pending < purchased RETURNING taken", (campaign_id,)).fetchone() is None:
+                raise LookupError("quota_exhausted")
+            conn.execute("SELECT id FROM agents WHERE id = %s FOR UPDATE", (agent_id,))
+            if conn.execute("SELECT 1 FROM appointments WHERE agent_id = %s AND state IN ('to_confirm', 'confirmed') "
+                            "AND start_at < %s AND busy_until > %s LIMIT 1", (agent_id, busy_until, start)).fetchone():
+                raise LookupError("slot_taken")
+            number = conn.execute("UPDATE clients SET last_appointment_number = last_appointment_number + 1 "
+                                  "WHERE id = %s RETURNING last_appointment_number", (client_id,)).fetchone()[0]
+            appointment_id = conn.execute(
+                "INSERT INTO appointments (client_id, number, campaign_id, agent_id, zone_id, start_at, end_at, "
+                "busy_until, state, prospect_name, prospect_phone, prospect_postal_code, notes, fields, "
+                "out_of_schedule, needs_rescheduling, cancel_reason, outcome_notes, created_at) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, 'to_confirm', 'Bar Benchmark', '+39 02 1234567', %s, '', '{}', "
+                "false, false, '', '', now()) RETURNING id",
+                (client_id, number, campaign_id, agent_id, zone_id, start, end, busy_until, postal + "00"),
+            ).fetchone()[0]
+            conn.execute("INSERT INTO changes (client_id, campaign_id, zone_id, agent_id, appointment_id, "
+                         "appointment_number, subject, action, before, after, at) VALUES "
+                         "(%s, %s, %s, %s, %s, %s, 'appointment', 'booked', '{}', %s, now())",
+                         (client_id, campaign_id, zone_id, agent_id, appointment_id, number,
+                          json.dumps({"state": "to_confirm", "start": start.isoformat(), "agent": agent})))
+
+    def worker():
+        with psycopg.connect(pg_url(database), autocommit=True) as conn:
+            mine, local = [], {}
+            while time.monotonic() < deadline:
+                with lock:
+                    slot = next(slots)
+                began = time.perf_counter()
+                try:
+                    book(conn, *slot)
+                    answer = "201"
+                except LookupError as refusal:
+                    answer = f"409:{refusal}"
+                mine.append(time.perf_counter() - began)
+                local[answer] = local.get(answer, 0) + 1
+            with lock:
+                latencies.extend(mine)
+                for key, value in local.items():
+                    outcomes[key] = outcomes.get(key, 0) + value
+
+    began = time.monotonic()
+    workers = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    return {"requests": len(latencies), "seconds": elapsed, "per_second": len(latencies) / elapsed,
+            "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * .99)],
+            "socket_errors": 0, "answers": outcomes}
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def run(args):
+    today = args.today or datetime.now(timezone.utc).date()
+    small = generate.Scale(appointments=args.small, clients=args.clients, agents=args.agents, seed=args.seed,
+                           today=today)
+    large = generate.Scale(appointments=args.large, clients=args.clients, agents=args.agents, seed=args.seed,
+                           today=today)
+    print(f"data sets: {small.appointments:,} and {large.appointments:,} appointments", flush=True)
+    small_db = fresh_copy(template_for(small, args.prefix), f"{args.prefix}_small")
+    large_db = fresh_copy(template_for(large, args.prefix), f"{args.prefix}_large")
+    operator = generate.token_secret(args.seed, "operator")
+    client = generate.token_secret(args.seed, "client")
+    open_clients = [generate.client_slug(i) for i in range(min(generate.OPEN_CLIENTS, args.clients))]
+    rows, seconds = {}, args.seconds
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    queue = f"portal-bench-{os.getpid()}"
+    try:
+        server = Server(large_db, args.workers, args.threads, queue)
+        try:
+            base = server.url
+            print(f"gunicorn: {args.workers} processes x {args.threads} threads on {base}", flush=True)
+            warm(base, client, seconds)
+            rows["trivial JSON view (framework floor)"] = wrk(base + FLOOR_PATH, "get.lua", seconds, "")
+            slots = booking_slots(large_db, large, open_clients, "current")
+            write_slots(workdir / "warm.tsv", slots, 2000)
+            wrk(base, "booking.lua", 2, operator, workdir / "warm.tsv")
+            rows["booking, campaigns with quota left"] = wrk(base, "booking.lua", seconds, operator,
+                                                              write_slots(workdir / "open.tsv", slots, 60_000))
+            hot_slots = booking_slots(large_db, large, [generate.client_slug(0)], "hot")
+            for _ in range(100_000):  # days after the open bookings' ones
+                next(hot_slots)
+            rows["booking, the hot row (few places left)"] = wrk(base, "booking.lua", seconds, operator,
+                                                                  write_slots(workdir / "hot.tsv", hot_slots, 60_000))
+            rows["booking transaction in SQL (database floor)"] = database_floor(large_db, slots, seconds)
+            with psycopg.connect(pg_url(large_db)) as conn:
+                checks = integrity(conn)
+            for label, path in (("folder home", "/clients/big/"), ("appointments list API",
+                                                                    "/api/v1/clients/big/appointments")):
+                rows[f"{label}, {large.appointments:,} appointments"] = wrk(base + path, "get.lua", seconds, client)
+        finally:
+            server.stop()
+        server = Server(small_db, args.workers, args.threads, queue)
+        try:
+            warm(server.url, client, seconds)
+            for label, path in (("folder home", "/clients/big/"), ("appointments list API",
+                                                                    "/api/v1/clients/big/appointments")):
+                rows[f"{label}, {small.appointments:,} appointments"] = wrk(server.url + path, "get.lua", seconds,
+                                                                            client)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        forget_queue(queue)
+    report = markdown(rows, checks, args, small, large)
+    print("\n" + report)
+    (HERE / "results.md").write_text(report)
+    return 0 if all(value == 0 for value in checks.values()) else 1
+
+
+def warm(base, token, seconds):
+    """Start every worker process and fill its caches before measuring."""
+    for path in (FLOOR_PATH, "/clients/big/", "/api/v1/clients/big/appointments"):
+        wrk(base + path, "get.lua", 2, token)
+
+
+def forget_queue(queue):
+    """The jobs the bookings asked for (quota alerts) went to the benchmark's own queue: drop them."""
+    try:
+        from redis import Redis
+        from rq import Queue
+
+        Queue(queue, connection=Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))).delete(
+            delete_jobs=True)
+    except Exception as error:  # Redis down: nothing was queued there either
+        print(f"(queue {queue} not cleaned: {error})")
+
+
+def markdown(rows, checks, args, small, large):
+    def ratio(a, b):
+        return a / b if b else float("nan")
+
+    booking = rows["booking, campaigns with quota left"]
+    floor = rows["trivial JSON view (framework floor)"]
+    lines = [
+        f"Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; gunicorn {args.workers} processes "
+        f"x {args.threads} threads, wrk {CONNECTIONS} connections, {args.seconds} s per row.",
+        "",
+        "| scenario | requests/s | p50 ms | p99 ms | answers |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for label, result in rows.items():
+        answers = ", ".join(f"{key} {value}" for key, value in sorted(result["answers"].items()))
+        if result["socket_errors"]:
+            answers += f", socket errors {result['socket_errors']}"
+        lines.append(f"| {label} | {result['per_second']:.0f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} | "
+                     f"{answers} |")
+    targets = [
+        ("booking throughput / trivial view", ratio(booking["per_second"], floor["per_second"]), ">= 0.25",
+         ratio(booking["per_second"], floor["per_second"]) >= 0.25),
+        ("booking p99 / p50", ratio(booking["p99_ms"], booking["p50_ms"]), "<= 5",
+         ratio(booking["p99_ms"], booking["p50_ms"]) <= 5),
+        ("oversold places (SQL)", checks["oversold"], "0", checks["oversold"] == 0),
+        ("double-booked agents (SQL)", checks["double_booked"], "0", checks["double_booked"] == 0),
+        ("campaign counters unlike their rows (SQL)", checks["counter_mismatches"], "0",
+         checks["counter_mismatches"] == 0),
+    ]
+    for label in ("folder home", "appointments list API"):
+        big = rows[f"{label}, {large.appointments:,} appointments"]["p50_ms"]
+        little = rows[f"{label}, {small.appointments:,} appointments"]["p50_ms"]
+        targets.append((f"{label} p50 at {large.appointments:,} / at {small.appointments:,}", ratio(big, little),
+                        "<= 1.3", ratio(big, little) <= 1.3))
+    lines += ["", "| target | measured | wanted | met |", "|---|---:|---|---|"]
+    for label, value, wanted, met in targets:
+        shown = f"{value:.2f}" if isinstance(value, float) else f"{value}"
+        lines.append(f"| {label} | {shown} | {wanted} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    with psycopg.connect(pg_url("postgres")) as conn:
+        server = conn.execute("SHOW server_version").fetchone()[0]
+    return (f"{os.cpu_count()} CPUs ({cpu}), {memory:.0f} GB, Python {platform.python_version()}, "
+            f"PostgreSQL {server.split()[0]}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="the portal's load benchmark (make bench)")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--small", type=int, default=10_000, help="appointments of the small data set")
+    parser.add_argument("--large", type=int, default=1_000_000, help="appointments of the large data set")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--agents", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--today", type=date.fromisoformat)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    # One thread per process: threads of one process queue on the GIL between their database round
+    # trips (measured: 4 threads made every request several times slower on this 2-core machine).
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--prefix", default="portal_bench", help="names of the benchmark's databases")
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

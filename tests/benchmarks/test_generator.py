@@ -1,0 +1,89 @@
+"""A smoke run of the benchmark's data generator and of its booking loads, at a tiny scale (PostgreSQL only)."""
+from datetime import date, timedelta
+from itertools import islice
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from agents.availability import public_holidays
+from benchmarks import generate
+from benchmarks.checks import integrity
+from benchmarks.run import booking_slots, database_floor
+from tests.conftest import BACKENDS, POSTGRES_SERVER, TEST_DATABASE, fresh_postgres_database, migrate
+
+pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the benchmarks run on PostgreSQL")
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def generated():
+    url = fresh_postgres_database(TEST_DATABASE + "_bench")
+    engine = sa.create_engine(url)
+    migrate(engine)
+    engine.dispose()
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    scale = generate.Scale(clients=12, agents=60, appointments=900, seed=3, today=TODAY)
+    generate.generate(plain, scale)
+    return plain, scale
+
+
+def test_generated_rows_keep_every_counter_as_the_services_would(generated):
+    url, scale = generated
+    with psycopg.connect(url) as conn:
+        assert integrity(conn) == {"oversold": 0, "double_booked": 0, "counter_mismatches": 0,
+                                   "number_mismatches": 0}
+        assert conn.execute("SELECT count(*) FROM appointments").fetchone()[0] == 900
+        states = dict(conn.execute("SELECT state, count(*) FROM appointments GROUP BY state").fetchall())
+        assert set(states) == {"to_confirm", "confirmed", "cancelled"}
+        # The big client has a tenth of everything; the hot campaign has few places left.
+        assert conn.execute("SELECT last_appointment_number FROM clients WHERE slug = 'big'").fetchone()[0] == 90
+        left = conn.execute("SELECT purchased - taken - recoveries_pending FROM campaigns WHERE slug = 'hot'")
+        assert left.fetchone()[0] == generate.HOT_PLACES_LEFT
+
+
+def test_the_same_seed_gives_the_same_rows(generated):
+    url, scale = generated
+    again = fresh_postgres_database(TEST_DATABASE + "_bench2")
+    engine = sa.create_engine(again)
+    migrate(engine)
+    engine.dispose()
+    again = again.replace("postgresql+psycopg://", "postgresql://")
+    generate.generate(again, scale)
+    query = "SELECT md5(string_agg(concat_ws(',', number, agent_id, start_at, state), ';' ORDER BY id)) FROM appointments"
+    with psycopg.connect(url) as first, psycopg.connect(again) as second:
+        assert first.execute(query).fetchone() == second.execute(query).fetchone()
+
+
+def test_booking_slots_are_distinct_working_hours_after_the_generated_calendar(generated):
+    url, scale = generated
+    database = url.rsplit("/", 1)[1]
+    slots = list(islice(booking_slots_of(database, scale), 500))
+    assert len({(agent, start) for _c, _k, agent, _p, start in slots}) == 500
+    for _client, _campaign, _agent, _postal, start in slots:
+        assert start.date() > TODAY + timedelta(days=generate.FUTURE_DAYS)
+        assert start.weekday() < 5 and start.date() not in public_holidays("IT", start.year)
+        assert start.timetz().replace(tzinfo=None) in generate.SLOT_STARTS
+
+
+def test_the_database_floor_books_without_overselling(generated):
+    url, scale = generated
+    database = url.rsplit("/", 1)[1]
+    result = database_floor(database, booking_slots_of(database, scale), seconds=1, connections=4)
+    assert result["answers"].get("201", 0) > 0
+    with psycopg.connect(url) as conn:
+        assert integrity(conn)["oversold"] == 0
+        assert integrity(conn)["double_booked"] == 0
+        assert integrity(conn)["counter_mismatches"] == 0
+
+
+def booking_slots_of(database, scale):
+    return booking_slots(database, scale, ["big", "client-0001"], "current")
+
+
+@pytest.fixture(autouse=True)
+def test_server(monkeypatch):
+    """The benchmark's psycopg URLs point at the tests' PostgreSQL server."""
+    import benchmarks.run
+
+    monkeypatch.setattr(benchmarks.run, "SERVER", POSTGRES_SERVER.rstrip("/").replace("+psycopg", ""))
