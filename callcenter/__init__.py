@@ -7,3 +7,4 @@ def includeme(config):
     config.scan("callcenter.wizard")
     config.include("callcenter.lifecycle_views")
     config.include("callcenter.lifecycle_pages")
+    config.include("callcenter.feeds")

@@ -14,6 +14,7 @@ from agents.serialize import agent_json, zone_json
 from agents.services import agent_by_slug
 from callcenter import booking, schemas, services
 from callcenter.holds import release_hold
+from callcenter.feeds import feed_panel
 from callcenter.lifecycle_pages import declare_from_form, folder_extras
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
                                   HoldContainer, HoldResource)
@@ -62,6 +63,7 @@ def folder_page(context, request, failed_form=None):
         upcoming=services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
         schedule=schedule_overview(request, context.agent, client_folder.client)
         if isinstance(context, AgentFolder) else None,
+        feed=feed_panel(request, context),
     )
 
 

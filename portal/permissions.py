@@ -17,6 +17,9 @@ LIST_CLIENTS = "list_clients"
 CREATE_CLIENT = "create_client"
 CREATE_USER = "create_user"
 AUTHENTICATED = "authenticated"
+CALENDAR_FEED = "calendar_feed"  # have a private calendar URL of one's own folder (agent, zone manager)
+READ_FEED = "read_feed"  # read a calendar feed: granted by the feed's secret, not by a login
+DASHBOARD = "dashboard"  # the account managers' portfolio dashboard
 
 CLIENT_USER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY)
 ZONE_MANAGER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY)
