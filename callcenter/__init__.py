@@ -8,3 +8,4 @@ def includeme(config):
     config.include("callcenter.lifecycle_views")
     config.include("callcenter.lifecycle_pages")
     config.include("callcenter.feeds")
+    config.include("callcenter.dashboard")

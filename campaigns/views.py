@@ -131,6 +131,7 @@ def step_confirm(context, request):
 
 
 def includeme(config):
-    config.add_home_resolver("admin", lambda request, user: request.resource_url(request.root, "clients"))
-    config.add_home_resolver("account_manager", lambda request, user: request.resource_url(request.root, "clients"))
+    # The staff who follow the quotas land on the dashboard of their portfolio (spec §6).
+    config.add_home_resolver("admin", lambda request, user: request.resource_url(request.root, "dashboard"))
+    config.add_home_resolver("account_manager", lambda request, user: request.resource_url(request.root, "dashboard"))
     config.scan("campaigns.views")
