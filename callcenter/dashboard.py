@@ -42,7 +42,7 @@ def parse_sort(value):
     """("forecast", False) from "forecast", ("taken", True) from "-taken"; an unknown key is a 400."""
     value = (value or DEFAULT_SORT).strip()
     descending = value.startswith("-")
-    key = value.lstrip("-")
+    key = value[1:] if descending else value
     if key not in SORT_KEYS:
         raise RuleViolation("validation_error", _("unknown_sort", default="This column cannot be sorted on."),
                             "sort")
