@@ -9,6 +9,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
+from callcenter.dashboard import Dashboard
 from callcenter.models import OUTCOMES
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
                                   CancellationRequestResource, HoldContainer, HoldResource)
@@ -64,6 +65,7 @@ OPERATION_OF_VIEW = {
     (AppointmentContainer, "", "GET"): ("get", "/clients/{client}/appointments"),
     (AppointmentResource, "", "GET"): ("get", "/clients/{client}/appointments/{number}"),
     (UserContainer, "", "POST"): ("post", "/users"),
+    (Dashboard, "", "GET"): ("get", "/dashboard"),
 }
 # The appointment's life after booking (spec §5 rules 2-6, 11; §9.1).
 LIFE_OPERATION_OF_VIEW = {
@@ -472,6 +474,10 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
 
     api.call("post", "/users", admin, 201, {"email": "anna@example.test", "password": "long enough pw",
                                             "role": "client", "name": "Anna", "client": "acme"})
+    board = api.call("get", "/dashboard", admin, params={"sort": "-taken"}).json
+    winter_row = next(row for row in board["items"] if (row["client"], row["campaign"]) == ("acme", "winter"))
+    assert (winter_row["purchased"], winter_row["recovered"], winter_row["bookings_today"]) == (2, 1, 0)
+    api.call("get", "/dashboard", admin, 400, params={"sort": "password"})
 
     assert api.answered == documented_operations(document), "operations not called: " + str(
         sorted(documented_operations(document) - api.answered))
