@@ -22,7 +22,7 @@ from callcenter.serialize import appointment_json, hold_json, page_json, week_js
 from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of, permitted
 from campaigns.alerts import recent_alerts
-from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
+from campaigns.services import campaign_counts, campaign_steps, campaigns_open_for_booking, client_counts
 from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
@@ -64,6 +64,7 @@ def folder_page(context, request, failed_form=None):
         schedule=schedule_overview(request, context.agent, client_folder.client)
         if isinstance(context, AgentFolder) else None,
         feed=feed_panel(request, context),
+        steps=campaign_steps(request.dbsession, context.campaign) if isinstance(context, CampaignFolder) else None,
     )
 
 
