@@ -28,7 +28,7 @@ class ZoneFolder(Resource):
 
     @property
     def __acl__(self):
-        return [(Allow, f"zone:{self.zone.id}", P.ZONE_MANAGER)]
+        return [(Allow, f"zone:{self.zone.id}", P.ZONE_MANAGER + (P.CALENDAR_FEED,))]
 
     @property
     def appointment_scope(self):
@@ -54,7 +54,7 @@ class AgentFolder(Resource):
 
     @property
     def __acl__(self):
-        acl = [(Allow, f"agent:{self.agent.id}", P.AGENT_FOLDER)]
+        acl = [(Allow, f"agent:{self.agent.id}", P.AGENT_FOLDER + (P.CALENDAR_FEED,))]
         acl += [(Allow, f"zone:{zone.id}", P.ZONE_MANAGER) for zone in self.agent.zones]
         return acl
 

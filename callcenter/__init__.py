@@ -9,3 +9,5 @@ def includeme(config):
     config.include("callcenter.lifecycle_pages")
     config.include("callcenter.import_views")
     config.include("callcenter.report_views")
+    config.include("callcenter.feeds")
+    config.include("callcenter.dashboard")

@@ -82,6 +82,7 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
         fields=values,
         out_of_schedule=out_of_schedule,
         booked_by_id=booked_by.id if booked_by is not None else None,
+        created_at=now,  # the clock's time: the dashboard's burn rate counts bookings by it
     )
     dbsession.add(appointment)
     flush_refusing_overlaps(dbsession)

@@ -16,7 +16,7 @@ from callcenter.booking import (check_agent_of_campaign, flush_refusing_overlaps
                                 next_appointment_number, zone_for)
 from callcenter.holds import refuse_if_booked
 from callcenter.models import ACTIVE_STATES, Appointment
-from callcenter.rules import appointment_span, local_to_utc
+from callcenter.rules import appointment_span, as_utc, local_to_utc
 from callcenter.schemas import ImportRow
 from campaigns.alerts import request_alerts
 from campaigns.fields import validate_fields
@@ -107,7 +107,10 @@ def import_row(dbsession, campaign, row, *, imported_by, now):
         start_at=start, end_at=end, busy_until=busy_until, state=state,
         prospect_name=prospect["name"], prospect_phone=prospect["phone"],
         prospect_postal_code=prospect["postal_code"], notes=row["notes"] or "", fields=values,
-        cancelled_at=now if state == "cancelled" else None, booked_by_id=None, created_at=now,
+        cancelled_at=now if state == "cancelled" else None, booked_by_id=None,
+        # The old system's booking day is unknown: a past meeting was booked by its day at the latest,
+        # so the burn rate of the dashboard sees history where it happened, not all of it today.
+        created_at=min(start, as_utc(now)),
     )
     dbsession.add(appointment)
     flush_refusing_overlaps(dbsession)

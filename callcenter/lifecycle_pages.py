@@ -93,6 +93,8 @@ ACTIONS = {
     ("unavailability", "declared"): _("change_unavailability_declared", default="Unavailability declared"),
     ("step", "step_added"): _("change_step_added", default="Step ${number} added"),
     ("step", "step_confirmed"): _("change_step_confirmed", default="Step ${number} confirmed"),
+    ("step", "step_changed"): _("change_step_changed", default="Draft step ${number} changed"),
+    ("step", "step_deleted"): _("change_step_deleted", default="Draft step ${number} deleted"),
 }
 DETAIL_LABELS = {
     "state": _("detail_state", default="State"),
@@ -106,6 +108,9 @@ DETAIL_LABELS = {
     "override": _("detail_override", default="Short notice allowed because"),
     "flagged": _("detail_flagged", default="Appointments to move"),
     "quantity": _("detail_quantity", default="Quantity"),
+    "valid_from": _("detail_valid_from", default="Valid from"),
+    "valid_to": _("detail_valid_to", default="Valid to"),
+    "description": _("detail_description", default="Description"),
 }
 YES, NO = _("yes", default="Yes"), _("no", default="No")
 

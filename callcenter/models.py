@@ -27,6 +27,8 @@ class Appointment(Base):
         # The confirmation worklist: tomorrow's appointments still to confirm, all clients.
         Index("ix_appointments_state_start", "state", "start_at"),
         Index("ix_appointments_rescheduling_start", "needs_rescheduling", "start_at"),
+        # The account managers' dashboard: bookings of a campaign over the last days (burn rate).
+        Index("ix_appointments_campaign_created", "campaign_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +105,8 @@ class CancellationRequest(Base):
     """A client's request to cancel an appointment, decided by an account manager (rule 5)."""
 
     __tablename__ = "cancellation_requests"
+    # The dashboard counts the pending ones; they are few among all the decided.
+    __table_args__ = (Index("ix_cancellation_requests_state", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
@@ -175,3 +179,25 @@ class Export(Base):
         if not self.rows_total:
             return 0
         return min(99, 100 * self.rows_done // self.rows_total)
+class CalendarFeed(Base):
+    """A private iCalendar URL of an agent (his/her appointments) or of a zone manager (the zone's).
+
+    Only the SHA-256 of the secret is stored, like API tokens: the URL is shown once.
+    """
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    revoked_at = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+    client: Mapped[Client] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+    zone: Mapped[Zone | None] = relationship()

@@ -14,6 +14,7 @@ from agents.serialize import agent_json, zone_json
 from agents.services import agent_by_slug
 from callcenter import booking, schemas, services
 from callcenter.holds import release_hold
+from callcenter.feeds import feed_panel
 from callcenter.lifecycle_pages import declare_from_form, folder_extras
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
                                   HoldContainer, HoldResource)
@@ -21,7 +22,7 @@ from callcenter.serialize import appointment_json, hold_json, page_json, week_js
 from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of, permitted
 from campaigns.alerts import recent_alerts
-from campaigns.services import campaign_counts, campaigns_open_for_booking, client_counts
+from campaigns.services import campaign_counts, campaign_steps, campaigns_open_for_booking, client_counts
 from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
@@ -62,6 +63,8 @@ def folder_page(context, request, failed_form=None):
         upcoming=services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
         schedule=schedule_overview(request, context.agent, client_folder.client)
         if isinstance(context, AgentFolder) else None,
+        feed=feed_panel(request, context),
+        steps=campaign_steps(request.dbsession, context.campaign) if isinstance(context, CampaignFolder) else None,
     )
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
+from portal.models import User  # noqa: F401  (the steps' creator and confirmer)
 
 STEP_STATES = ("draft", "confirmed")
 
@@ -89,9 +90,12 @@ class Step(Base):
     state: Mapped[str] = mapped_column(String(20), default="draft")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_at = mapped_column(UTCDateTime, nullable=True)
 
     campaign: Mapped[Campaign] = relationship(back_populates="steps")
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])
+    confirmed_by: Mapped["User | None"] = relationship(foreign_keys=[confirmed_by_id])
 
 
 FIELD_KINDS = ("text", "number", "choice", "date", "yes_no")

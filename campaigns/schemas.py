@@ -1,9 +1,11 @@
 """API bodies of clients, campaigns and steps (spec §9.1)."""
 import colander
+import deform
 
 from campaigns.fields import StrictBoolean
 from campaigns.models import FIELD_KINDS
 from portal.i18n import _
+from portal.schemas import CSRFSchema
 from portal.schemas_api import StrictInt, name_node, slug_node, timezone_validator
 
 
@@ -85,3 +87,30 @@ class FieldCreate(colander.MappingSchema):
 
     def validator(self, node, value):
         _choices_for_choice_fields(node, value)
+
+
+# --- Browser form of the steps pages ---------------------------------------------------------------
+
+
+class StepForm(CSRFSchema):
+    """A draft step's terms, as the account manager types them."""
+
+    quantity = colander.SchemaNode(
+        colander.Integer(), title=_("Appointments purchased"),
+        validator=colander.Range(1, 1_000_000, min_err=_("step_quantity_positive",
+                                                         default="A step buys at least one appointment.")),
+        widget=deform.widget.TextInputWidget(attributes={"type": "number", "min": "1"}))
+    valid_from = colander.SchemaNode(colander.Date(), title=_("Valid from"), missing=None,
+                                     widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
+    valid_to = colander.SchemaNode(colander.Date(), title=_("Valid to"), missing=None,
+                                   widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
+    description = colander.SchemaNode(colander.String(), title=_("Description"), missing="",
+                                      validator=colander.Length(max=500), widget=deform.widget.TextAreaWidget(rows=3))
+
+    def validator(self, node, value):
+        try:
+            _valid_range(node, value)
+        except colander.Invalid as invalid:  # shown beside the end date
+            error = colander.Invalid(node)
+            error[invalid.node.name] = invalid.msg
+            raise error

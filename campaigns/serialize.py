@@ -1,4 +1,6 @@
 """JSON shapes of clients, campaigns and steps (spec §9.1)."""
+from zoneinfo import ZoneInfo
+
 from campaigns.services import campaign_counts
 
 
@@ -32,6 +34,10 @@ def step_json(step):
         "valid_to": step.valid_to.isoformat() if step.valid_to else None,
         "description": step.description,
         "state": step.state,
+        "created_by": step.created_by.email if step.created_by is not None else None,
+        "confirmed_by": step.confirmed_by.email if step.confirmed_by is not None else None,
+        "confirmed_at": step.confirmed_at.astimezone(ZoneInfo(step.campaign.client.timezone)).isoformat()
+        if step.confirmed_at else None,
     }
 
 

@@ -1,6 +1,6 @@
 """Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
@@ -73,12 +73,20 @@ def add_campaign_field(dbsession, campaign, *, name, label, kind, required=False
     return field
 
 
-def add_step(dbsession, campaign, *, quantity, now, valid_from=None, valid_to=None, description="", created_by=None):
-    """A new draft step, numbered after the campaign's last one."""
+def check_step_terms(quantity, valid_from, valid_to):
+    """A step buys at least one appointment and ends on or after the day it starts."""
+    if quantity is None or quantity <= 0:
+        raise RuleViolation("validation_error", _("step_quantity_positive",
+                                                  default="A step buys at least one appointment."), "quantity")
     if valid_from and valid_to and valid_to < valid_from:
         raise RuleViolation(
             "validation_error", _("step_dates_reversed", default="The step ends before it starts."), "valid_to"
         )
+
+
+def add_step(dbsession, campaign, *, quantity, now, valid_from=None, valid_to=None, description="", created_by=None):
+    """A new draft step (a renewal, after the first), numbered after the campaign's last one."""
+    check_step_terms(quantity, valid_from, valid_to)
     last = dbsession.execute(select(func.max(Step.number)).where(Step.campaign_id == campaign.id)).scalar()
     step = Step(
         campaign=campaign,
@@ -98,14 +106,52 @@ def add_step(dbsession, campaign, *, quantity, now, valid_from=None, valid_to=No
 
 
 def confirm_step(dbsession, step, *, now, actor=None):
-    """A confirmed step adds its quantity to *purchased*, and so reopens a full campaign."""
+    """A confirmed step adds its quantity to *purchased*, and so reopens a full campaign to the
+    operators; the quota alerts count again from its confirmation (rule 12)."""
     if step.state == "confirmed":
         raise RuleViolation("conflict", _("step_already_confirmed", default="This step is already confirmed."))
     step.state = "confirmed"
     step.confirmed_at = now
+    step.confirmed_by_id = actor.id if actor is not None else None
     change_counters(dbsession, step.campaign_id, purchased=step.quantity)
     note_step(dbsession, step, step.campaign, "step_confirmed", {"state": "draft"}, actor, now)
     return step
+
+
+def refuse_if_confirmed(step):
+    """A confirmed step is a signed contract: it is never changed nor deleted; renewals add steps."""
+    if step.state == "confirmed":
+        raise RuleViolation("conflict", _("step_confirmed_locked",
+                                          default="A confirmed step cannot be changed: add a new step instead."))
+
+
+def update_step(dbsession, step, *, quantity, valid_from, valid_to, description, now, actor=None):
+    """Change a draft step's terms."""
+    refuse_if_confirmed(step)
+    check_step_terms(quantity, valid_from, valid_to)
+    before = {"quantity": step.quantity, "valid_from": str(step.valid_from or ""), "valid_to": str(step.valid_to or ""),
+              "description": step.description}
+    step.quantity, step.valid_from, step.valid_to, step.description = quantity, valid_from, valid_to, description
+    dbsession.flush()
+    note_step(dbsession, step, step.campaign, "step_changed", before, actor, now)
+    return step
+
+
+def delete_step(dbsession, step, *, now, actor=None):
+    """Drop a draft that will not be signed; its number is not given again while a later step exists."""
+    refuse_if_confirmed(step)
+    campaign = step.campaign
+    note_step(dbsession, step, campaign, "step_deleted", {"state": step.state}, actor, now)
+    dbsession.delete(step)
+    dbsession.flush()
+
+
+def campaign_steps(dbsession, campaign):
+    """The campaign's steps by number, with who created and confirmed them (one query each)."""
+    return dbsession.execute(
+        select(Step).options(selectinload(Step.created_by), selectinload(Step.confirmed_by))
+        .where(Step.campaign_id == campaign.id).order_by(Step.number)
+    ).scalars().all()
 
 
 def note_step(dbsession, step, campaign, action, before, actor, now):

@@ -104,9 +104,7 @@ def field_create(context, request):
 
 @api_view(context=StepContainer, request_method="GET", permission=P.VIEW)
 def steps_list(context, request):
-    steps = request.dbsession.execute(
-        select(Step).where(Step.campaign_id == context.__parent__.campaign.id).order_by(Step.number)
-    ).scalars().all()
+    steps = services.campaign_steps(request.dbsession, context.__parent__.campaign)
     return {"items": [step_json(step) for step in steps]}
 
 
@@ -131,6 +129,8 @@ def step_confirm(context, request):
 
 
 def includeme(config):
-    config.add_home_resolver("admin", lambda request, user: request.resource_url(request.root, "clients"))
-    config.add_home_resolver("account_manager", lambda request, user: request.resource_url(request.root, "clients"))
+    # The staff who follow the quotas land on the dashboard of their portfolio (spec §6).
+    config.add_home_resolver("admin", lambda request, user: request.resource_url(request.root, "dashboard"))
+    config.add_home_resolver("account_manager", lambda request, user: request.resource_url(request.root, "dashboard"))
     config.scan("campaigns.views")
+    config.scan("campaigns.pages")

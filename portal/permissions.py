@@ -20,6 +20,9 @@ AUTHENTICATED = "authenticated"
 STATISTICS = "statistics"  # confirmation, cancellation and no-show rates of a folder
 OPERATOR_STATISTICS = "operator_statistics"  # the same per call-center operator: internal to the call-center
 DOWNLOAD_EXPORT = "download_export"  # granted only on an export, to the user who asked for it
+CALENDAR_FEED = "calendar_feed"  # have a private calendar URL of one's own folder (agent, zone manager)
+READ_FEED = "read_feed"  # read a calendar feed: granted by the feed's secret, not by a login
+DASHBOARD = "dashboard"  # the account managers' portfolio dashboard
 
 CLIENT_USER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)
 ZONE_MANAGER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)

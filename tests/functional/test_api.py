@@ -292,10 +292,12 @@ def test_confirming_a_step_adds_its_quantity_to_purchased(api, tenant, dbsession
     step = manager.post(base + "/steps", {"quantity": 25, "valid_from": "2026-12-01", "valid_to": "2027-03-31",
                                           "description": "Renewal"})
     assert step.json == {"number": 2, "quantity": 25, "valid_from": "2026-12-01", "valid_to": "2027-03-31",
-                         "description": "Renewal", "state": "draft"}
+                         "description": "Renewal", "state": "draft", "created_by": tenant.account_manager.email,
+                         "confirmed_by": None, "confirmed_at": None}
     assert manager.get(base).json["purchased"] == 10  # a draft does not count
     confirmed = manager.post(base + "/steps/2/confirm", status=200)
-    assert confirmed.json == {**step.json, "state": "confirmed"}
+    assert confirmed.json == {**step.json, "state": "confirmed", "confirmed_by": tenant.account_manager.email,
+                              "confirmed_at": "2026-11-23T09:00:00+01:00"}
     assert manager.get(base).json["purchased"] == 35
     assert manager.get(f"/clients/{tenant.client.slug}").json["purchased"] == 35
     assert manager.get(base + "/steps/2").json["state"] == "confirmed"

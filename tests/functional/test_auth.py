@@ -64,8 +64,8 @@ def home_of(tenant, role):
         "zone_manager": f"http://localhost/clients/{slug}/zones/{tenant.zone.slug}/",
         "agent": f"http://localhost/clients/{slug}/agents/{tenant.agent.slug}/",
         "operator": "http://localhost/callcenter/",
-        "account_manager": "http://localhost/clients/",
-        "admin": "http://localhost/clients/",
+        "account_manager": "http://localhost/dashboard/",
+        "admin": "http://localhost/dashboard/",
     }[role]
 
 

@@ -9,6 +9,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
+from callcenter.dashboard import Dashboard
 from callcenter.models import OUTCOMES
 from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
                                   CancellationRequestResource, ExportResource, HoldContainer, HoldResource)
@@ -70,6 +71,7 @@ OPERATION_OF_VIEW = {
     (MailTemplateResource, "", "GET"): ("get", "/clients/{client}/mail-templates/{kind}"),
     (MailTemplateResource, "", "PUT"): ("put", "/clients/{client}/mail-templates/{kind}"),
     (MailTemplateResource, "", "DELETE"): ("delete", "/clients/{client}/mail-templates/{kind}"),
+    (Dashboard, "", "GET"): ("get", "/dashboard"),
 }
 # The same views answer under a campaign (its own templates win over the client's).
 CAMPAIGN_TEMPLATE_OPERATIONS = {
@@ -519,16 +521,12 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
                          ("/clients/{client}/agents/{agent}/changes", agent)]:
         assert api.call("get", path, operator, **values).json["items"][0]["action"] == "postponed", path
 
-    # The client's history from its previous system (rule 15): a cancelled row takes no place.
-    imported = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments/import", admin, 201,
-                        {"rows": [{"agent": "rossi", "start": "2026-03-02T10:00:00+01:00", "state": "cancelled",
-                                   "notes": "From the old system", "fields": {"budget": 500},
-                                   "prospect": {"name": "Bar Roma", "phone": "+39 02 5550000",
-                                                "postal_code": "20121"}}]}, **campaign).json
-    assert (imported["imported"], imported["appointments"][0]["state"]) == (1, "cancelled")
-
     api.call("post", "/users", admin, 201, {"email": "anna@example.test", "password": "long enough pw",
                                             "role": "client", "name": "Anna", "client": "acme"})
+    board = api.call("get", "/dashboard", admin, params={"sort": "-taken"}).json
+    winter_row = next(row for row in board["items"] if (row["client"], row["campaign"]) == ("acme", "winter"))
+    assert (winter_row["purchased"], winter_row["recovered"], winter_row["bookings_today"]) == (2, 1, 0)
+    api.call("get", "/dashboard", admin, 400, params={"sort": "password"})
 
     # The reports of every folder: one cancelled (approved) appointment and its recovery, booked.
     report_filters = {"state": "cancelled", "from": "2026-11-01", "to": "2026-12-31", "agent": "rossi",
@@ -550,6 +548,14 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     finished = api.call("get", "/clients/{client}/exports/{export}", admin, client="acme", export=export["id"]).json
     assert (finished["state"], finished["percent"], finished["rows_total"]) == ("done", 100, 1)
     api.call("get", "/clients/{client}/exports/{export}", operator, 403, client="acme", export=export["id"])
+
+    # The client's history from its previous system (rule 15): a cancelled row takes no place.
+    imported = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments/import", admin, 201,
+                        {"rows": [{"agent": "rossi", "start": "2026-03-02T10:00:00+01:00", "state": "cancelled",
+                                   "notes": "From the old system", "fields": {"budget": 500},
+                                   "prospect": {"name": "Bar Roma", "phone": "+39 02 5550000",
+                                                "postal_code": "20121"}}]}, **campaign).json
+    assert (imported["imported"], imported["appointments"][0]["state"]) == (1, "cancelled")
 
     assert api.answered == documented_operations(document), "operations not called: " + str(
         sorted(documented_operations(document) - api.answered))
