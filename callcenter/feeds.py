@@ -16,7 +16,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from agents.resources import AgentContainer, AgentFolder, ZoneContainer, ZoneFolder
 from callcenter.models import Appointment, CalendarFeed

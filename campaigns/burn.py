@@ -4,7 +4,7 @@ Plain functions of plain values: the dashboard's queries hand them counts, they 
 dates and the points of the burn-down chart.
 """
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WINDOW_DAYS = 28

@@ -3,7 +3,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from campaigns import schemas, services
-from campaigns.models import Campaign, Client, Step
+from campaigns.models import Campaign, Client
 from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
                                  StepContainer, StepResource, permitted)
 from campaigns.serialize import campaign_json, client_json, field_json, step_json

@@ -12,7 +12,7 @@ import transaction
 from sqlalchemy import func, select
 
 from callcenter.booking import book_appointment
-from callcenter.jobs import (ConfirmationCall, SentMail, build_confirmation_worklists, clients_due, day_bounds,
+from callcenter.jobs import (ConfirmationCall, SentMail, clients_due, day_bounds,
                              due_day, reminder_due, reminder_moment, send_agendas)
 from callcenter.lifecycle import confirm, postpone
 from campaigns.mail_templates import save_template
@@ -20,7 +20,8 @@ from portal.db import get_tm_session
 from portal.outbox import get_context, run_task
 from tests.conftest import NOW
 from tests.factories import Tenant
-from tests.jobs.test_outbox import jobs, mails, work  # noqa: F401
+from tests.jobs.conftest import work
+from tests.jobs.test_outbox import mails
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = timezone.utc

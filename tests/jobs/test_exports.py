@@ -1,34 +1,20 @@
 """Large Excel exports run as jobs on a real RQ worker (real Redis), with progress, for their owner only."""
 import os
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from callcenter.exports import remove_old_exports
 from callcenter.models import Export
-from portal.outbox import JobContext, set_context
 from tests.callcenter.report_fixtures import Folder
 from tests.functional.conftest import api, login  # noqa: F401 (api: a fixture)
+from tests.jobs.conftest import work
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture
-def jobs(app):
-    """The app's job context on the real Redis with a queue of its own."""
-    context = JobContext(app.registry)
-    context.redis = Redis.from_url(REDIS_URL)
-    context.queue_name = f"test-{uuid.uuid4().hex[:8]}"
-    set_context(context)
-    yield context
-    context.queue().empty()
-    context.redis.delete(*context.redis.keys(f"rq:*{context.queue_name}*") or ["none"])
 
 
 @pytest.fixture
@@ -46,8 +32,6 @@ def folder(dbsession):
     return Folder(dbsession)
 
 
-def work(context):
-    SimpleWorker([context.queue()], connection=context.redis).work(burst=True)
 
 
 def ask_for_export(testapp, folder, path, **filters):

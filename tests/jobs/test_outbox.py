@@ -3,33 +3,20 @@
 Each test has its own queue name on the Redis at 127.0.0.1:6379 and empties it afterwards.
 """
 import os
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from campaigns.alerts import QuotaAlert
-from portal.outbox import JobContext, OutboxJob, get_context, relay, run, set_context
+from portal.outbox import OutboxJob, get_context, relay, run
 from tests.factories import Tenant, make_token
+from tests.jobs.conftest import work
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SLOTS = ["2026-11-26T09:00:00+01:00", "2026-11-26T11:00:00+01:00", "2026-11-26T14:00:00+01:00",
          "2026-11-26T16:00:00+01:00", "2026-11-27T09:00:00+01:00"]
 
-
-@pytest.fixture
-def jobs(app):
-    """The app's job context, pointed at the real Redis with a queue of its own."""
-    context = JobContext(app.registry)
-    context.redis = Redis.from_url(REDIS_URL)
-    context.queue_name = f"test-{uuid.uuid4().hex[:8]}"
-    set_context(context)
-    yield context
-    context.queue().empty()
-    context.redis.delete(*context.redis.keys(f"rq:*{context.queue_name}*") or ["none"])
 
 
 @pytest.fixture
@@ -45,8 +32,6 @@ def book(testapp, tenant, headers, start, status=201):
     return testapp.post_json(path, body, headers=headers, status=status)
 
 
-def work(context):
-    SimpleWorker([context.queue()], connection=context.redis).work(burst=True)
 
 
 def alerts(dbsession, tenant):
