@@ -80,9 +80,16 @@ def refuse_nul_characters(data, prefix=""):
 
 
 def first_error(invalid):
-    """(dotted field name, message) of the first error colander found."""
-    for path, message in sorted(invalid.asdict().items()):
-        return path or None, message
+    """(dotted field name, message) of the first error colander found. The message stays a
+    translation string (``asdict()`` would flatten it to English), so it is shown in the user's language."""
+    errors = []
+    for path in invalid.paths():
+        field = ".".join(name for name in (error._keyname() for error in path) if name)
+        messages = [message for error in path if error.msg for message in error.messages()]
+        if messages:
+            errors.append((field, messages[0]))
+    for field, message in sorted(errors, key=lambda error: error[0]):
+        return field or None, message
     return None, _("validation_error", default="The data sent is not valid.")
 
 

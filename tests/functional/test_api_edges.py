@@ -49,3 +49,15 @@ def test_the_language_switch_never_sends_the_browser_to_another_site(testapp):
                            status=302)
     assert response.location == "http://localhost/"
     assert "_LOCALE_=en" in response.headers["Set-Cookie"]
+
+
+def test_validation_messages_are_in_the_users_language(api, tenant):
+    """colander's errors keep their translation: Italian by default, English on request."""
+    path = f"/clients/{tenant.client.slug}/appointments"
+    reversed_dates = {"from": "2026-12-31", "to": "2026-12-01"}
+    italian = api(tenant.client_user).get(path, status=400, **reversed_dates).json["error"]
+    assert (italian["field"], italian["message"]) == ("to", "La data di fine è precedente alla data di inizio.")
+    english = api(tenant.client_user).get(path, status=400, _LOCALE_="en", **reversed_dates).json["error"]
+    assert english["message"] == "The end date is before the start date."
+    missing = api(tenant.account_manager).post(f"/clients/{tenant.client.slug}/zones", {"slug": "x"}, status=400)
+    assert (missing.json["error"]["field"], missing.json["error"]["message"]) == ("name", "Richiesto")
