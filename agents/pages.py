@@ -18,6 +18,7 @@ from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
 from portal.i18n import _
+from portal.resources import as_number
 
 WEEKDAYS = range(7)
 MAX_ROWS = 8  # intervals a weekday may have in the form
@@ -72,8 +73,8 @@ def schedule_overview(request, agent, client):
 
 def exception_row(request, exception):
     times = f"{hhmm(exception.start_time)}–{hhmm(exception.end_time)}" if exception.start_time else None
-    return {"day": format_date(exception.day, "EEE d MMM y", locale=request.locale_name), "kind": exception.kind,
-            "times": times, "reason": exception.reason}
+    return {"id": exception.id, "day": format_date(exception.day, "EEE d MMM y", locale=request.locale_name),
+            "kind": exception.kind, "times": times, "reason": exception.reason}
 
 
 # --- The weekly schedule ---------------------------------------------------------------------------
@@ -228,9 +229,34 @@ def closed_days_page(context, request):
     ).scalars().all()
     zone_names = {zone.id: zone.name for zone in zones}
     agent_names = {agent.id: agent.name for agent in every_agent}
-    listed = [{"day": format_date(row.day, "EEE d MMM y", locale=request.locale_name),
+    listed = [{"id": row.id, "day": format_date(row.day, "EEE d MMM y", locale=request.locale_name),
                "zone": zone_names.get(row.zone_id), "agent": agent_names.get(row.agent_id),
                "scope": "agent" if row.agent_id else "zone" if row.zone_id else "client",
                "reason": row.reason} for row in rows]
-    return {"client": client, "folder": context, "form": rendered, "closed_days": listed}
+    return {"client": client, "folder": context, "form": rendered, "closed_days": listed, "may_manage": may_manage}
+
+
+# --- Removing what was entered by mistake ------------------------------------------------------------
+
+
+@view_config(context=AgentFolder, name="remove-exception", request_method="POST", permission=P.MANAGE)
+def exception_remove(context, request):
+    remove(request, lambda number: services.remove_schedule_exception(request.dbsession, context.agent, number),
+           _("exception_removed", default="Opening or closure removed."))
+    return HTTPFound(request.resource_url(context, "add-exception"))
+
+
+@view_config(context=ClientFolder, name="remove-closed-day", request_method="POST", permission=P.MANAGE)
+def closed_day_remove(context, request):
+    remove(request, lambda number: services.remove_closed_day(request.dbsession, context.client, number),
+           _("closed_day_removed", default="Closed day removed."))
+    return HTTPFound(request.resource_url(context, "closed-days"))
+
+
+def remove(request, perform, message):
+    number = as_number(request.POST.get("id", ""))
+    if number is None:
+        raise RuleViolation("not_found")
+    perform(number)
+    request.session.flash(request.localizer.translate(message), "success")
 

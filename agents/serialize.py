@@ -47,12 +47,13 @@ def hhmm(value):
 
 
 def exception_json(exception):
-    return {"day": exception.day.isoformat(), "kind": exception.kind, "start": hhmm(exception.start_time),
+    return {"id": exception.id, "day": exception.day.isoformat(), "kind": exception.kind, "start": hhmm(exception.start_time),
             "end": hhmm(exception.end_time), "reason": exception.reason}
 
 
 def closed_day_json(closed, zones_by_id=None, agents_by_id=None):
     return {
+        "id": closed.id,
         "day": closed.day.isoformat(),
         "zone": zones_by_id[closed.zone_id].slug if closed.zone_id else None,
         "agent": agents_by_id[closed.agent_id].slug if closed.agent_id else None,

@@ -140,6 +140,25 @@ def add_schedule_exception(dbsession, agent, *, day, kind, start=None, end=None,
     return exception
 
 
+def remove_schedule_exception(dbsession, agent, exception_id):
+    """An opening or closure entered by mistake goes; the weekly schedule stays as it is."""
+    _remove(dbsession, select(ScheduleException).where(ScheduleException.id == exception_id,
+                                                       ScheduleException.agent_id == agent.id))
+
+
+def remove_closed_day(dbsession, client, closed_day_id):
+    """A closed day goes: its day is open again (public holidays stay closed)."""
+    _remove(dbsession, select(ClosedDay).where(ClosedDay.id == closed_day_id, ClosedDay.client_id == client.id))
+
+
+def _remove(dbsession, query):
+    row = dbsession.execute(query).scalar_one_or_none()
+    if row is None:
+        raise RuleViolation("not_found")
+    dbsession.delete(row)
+    dbsession.flush()
+
+
 def add_closed_day(dbsession, client, *, day, zone=None, agent=None, reason=""):
     """A closed day for the whole client, or only one of its zones or agents."""
     closed = ClosedDay(client_id=client.id, day=day, reason=reason,

@@ -12,6 +12,7 @@ from campaigns.resources import ClientFolder, client_folder, client_of
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
+from portal.resources import as_number
 
 
 @api_view(context=ZoneContainer, request_method="GET", permission=P.VIEW)
@@ -109,6 +110,13 @@ def exception_create(context, request):
     return exception_json(exception)
 
 
+@api_view(context=AgentFolder, name="exceptions", request_method="DELETE", permission=P.MANAGE)
+def exception_delete(context, request):
+    services.remove_schedule_exception(request.dbsession, context.agent, item_id(request))
+    request.response.status_int = 204
+    return request.response
+
+
 @api_view(context=ClientFolder, name="closed-days", request_method="GET", permission=P.VIEW)
 def closed_days_list(context, request):
     client = context.client
@@ -131,6 +139,21 @@ def closed_day_create(context, request):
                                      reason=data["reason"])
     request.response.status_int = 201
     return closed_day_json(closed, {zone.id: zone} if zone else {}, {agent.id: agent} if agent else {})
+
+
+@api_view(context=ClientFolder, name="closed-days", request_method="DELETE", permission=P.MANAGE)
+def closed_day_delete(context, request):
+    services.remove_closed_day(request.dbsession, context.client, item_id(request))
+    request.response.status_int = 204
+    return request.response
+
+
+def item_id(request):
+    """The id after a collection's name (.../closed-days/12): one segment, a number, else 404."""
+    number = as_number(request.subpath[0]) if len(request.subpath) == 1 else None
+    if number is None:
+        raise RuleViolation("not_found")
+    return number
 
 
 def includeme(config):

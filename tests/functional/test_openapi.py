@@ -64,6 +64,8 @@ OPERATION_OF_VIEW = {
     (AgentFolder, "exceptions", "POST"): ("post", "/clients/{client}/agents/{agent}/exceptions"),
     (ClientFolder, "closed-days", "GET"): ("get", "/clients/{client}/closed-days"),
     (ClientFolder, "closed-days", "POST"): ("post", "/clients/{client}/closed-days"),
+    (ClientFolder, "closed-days", "DELETE"): ("delete", "/clients/{client}/closed-days/{closed_day}"),
+    (AgentFolder, "exceptions", "DELETE"): ("delete", "/clients/{client}/agents/{agent}/exceptions/{exception}"),
     (AppointmentContainer, "", "GET"): ("get", "/clients/{client}/appointments"),
     (AppointmentResource, "", "GET"): ("get", "/clients/{client}/appointments/{number}"),
     (UserContainer, "", "POST"): ("post", "/users"),
@@ -362,6 +364,14 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     api.call("post", "/clients/{client}/closed-days", admin, 201, {"day": "2026-12-24"}, **client)
     closed = api.call("get", "/clients/{client}/closed-days", admin, **client).json["items"]
     assert [(day["day"], day["zone"]) for day in closed] == [("2026-12-03", "milano"), ("2026-12-24", None)]
+    # Entered by mistake, then removed.
+    wrong = api.call("post", "/clients/{client}/closed-days", admin, 201, {"day": "2026-12-09"}, **client).json
+    api.call("delete", "/clients/{client}/closed-days/{closed_day}", admin, 204, closed_day=wrong["id"], **client)
+    slip = api.call("post", "/clients/{client}/agents/{agent}/exceptions", admin, 201,
+                    {"day": "2026-12-10", "kind": "closure", "reason": "Typo"}, **agent).json
+    api.call("delete", "/clients/{client}/agents/{agent}/exceptions/{exception}", admin, 204, exception=slip["id"],
+             **agent)
+    assert len(api.call("get", "/clients/{client}/closed-days", admin, **client).json["items"]) == 2
 
     api.call("post", "/clients/{client}/campaigns", admin, 201,
              {"slug": "winter", "name": "Winter", "appointment_minutes": 45, "buffer_minutes": 15,

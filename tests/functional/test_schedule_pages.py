@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from agents.models import ClosedDay, ScheduleException
-from agents.services import add_schedule_exception
+from agents.services import add_closed_day, add_schedule_exception
+from tests.factories import Tenant
 from tests.functional.conftest import login
 
 
@@ -198,3 +199,48 @@ def test_client_users_see_the_closed_days_but_cannot_add_them(testapp, dbsession
 def test_an_agent_does_not_see_the_clients_closed_days_page(testapp, tenant):
     login(testapp, tenant.agent_user)
     testapp.get(closed_days_url(tenant), status=403)
+
+
+# --- Removing what was entered by mistake ----------------------------------------------------------------
+
+
+def test_a_closed_day_entered_by_mistake_is_removed_and_the_day_opens_again(testapp, dbsession, tenant):
+    add_closed_day(dbsession, tenant.client, day=date(2026, 11, 27), reason="Sbaglio")
+    login(testapp, tenant.account_manager)
+    assert not any(start.startswith("2026-11-27") for start in grid_starts(testapp, tenant))
+    page = testapp.get(closed_days_url(tenant))
+    assert len(page.html.select("#closed-days form.remove-form")) == 1
+    form = [f for f in page.forms.values() if f.action.endswith("remove-closed-day")][0]
+    form.submit(status=302).follow()
+    assert dbsession.execute(select(ClosedDay)).first() is None
+    assert any(start.startswith("2026-11-27") for start in grid_starts(testapp, tenant))
+
+
+def test_an_opening_or_closure_is_removed_from_its_page(testapp, dbsession, tenant):
+    add_schedule_exception(dbsession, tenant.agent, day=date(2026, 11, 26), kind="closure", reason="Sbaglio")
+    login(testapp, tenant.account_manager)
+    page = testapp.get(folder_url(tenant) + "add-exception")
+    form = [f for f in page.forms.values() if f.action.endswith("remove-exception")][0]
+    assert "rimoss" in form.submit(status=302).follow().text.lower()
+    assert dbsession.execute(select(ScheduleException)).first() is None
+
+
+def test_only_who_manages_removes_and_only_the_clients_own_rows(testapp, dbsession, tenant, api):
+    closed = add_closed_day(dbsession, tenant.client, day=date(2026, 11, 27))
+    exception = add_schedule_exception(dbsession, tenant.agent, day=date(2026, 11, 26), kind="closure")
+    other = Tenant(dbsession)
+    path = f"/clients/{tenant.client.slug}/closed-days/{closed.id}"
+    api(tenant.client_user).delete(path, status=403)
+    api(other.account_manager).delete(path, status=403)
+    # the other client's account manager names this client's rows under his own client: not found
+    api(other.account_manager).delete(f"/clients/{other.client.slug}/closed-days/{closed.id}", status=404)
+    api(other.account_manager).delete(
+        f"/clients/{other.client.slug}/agents/{other.agent.slug}/exceptions/{exception.id}", status=404)
+    for wrong in ("x", "99999999999", f"{closed.id}/more"):
+        api(tenant.account_manager).delete(f"/clients/{tenant.client.slug}/closed-days/{wrong}", status=404)
+    api(tenant.account_manager).delete(path)
+    api(tenant.account_manager).delete(path, status=404)  # already gone
+    login(testapp, tenant.client_user)
+    token = testapp.get("/password").forms[0]["csrf_token"].value
+    testapp.post(folder_url(tenant) + "remove-exception", {"csrf_token": token, "id": exception.id}, status=403)
+    assert dbsession.execute(select(ScheduleException)).first() is not None
