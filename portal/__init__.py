@@ -34,3 +34,4 @@ def includeme(config):
     config.include("portal.views")
     config.include("portal.tokens")
     config.include("portal.outbox")
+    config.include("portal.jobs_page")

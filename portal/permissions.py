@@ -23,6 +23,7 @@ DOWNLOAD_EXPORT = "download_export"  # granted only on an export, to the user wh
 CALENDAR_FEED = "calendar_feed"  # have a private calendar URL of one's own folder (agent, zone manager)
 READ_FEED = "read_feed"  # read a calendar feed: granted by the feed's secret, not by a login
 DASHBOARD = "dashboard"  # the account managers' portfolio dashboard
+SEE_JOBS = "see_jobs"  # the background jobs and their failures: admins only (through ALL_PERMISSIONS)
 
 CLIENT_USER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)
 ZONE_MANAGER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)
