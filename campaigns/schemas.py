@@ -114,3 +114,23 @@ class StepForm(CSRFSchema):
             error = colander.Invalid(node)
             error[invalid.node.name] = invalid.msg
             raise error
+
+
+def number_node(title, low, high, description=None, **kw):
+    return colander.SchemaNode(colander.Integer(), title=title, description=description,
+                               validator=colander.Range(low, high),
+                               widget=deform.widget.TextInputWidget(attributes={"type": "number", "min": str(low),
+                                                                                "max": str(high)}), **kw)
+
+
+class CampaignSettingsForm(CSRFSchema):
+    """The campaign's booking settings, as the API's PATCH takes them (the same ranges)."""
+
+    name = colander.SchemaNode(colander.String(), title=_("Name"), validator=colander.Length(min=1, max=200))
+    appointment_minutes = number_node(_("Length of an appointment (minutes)"), 10, 8 * 60)
+    buffer_minutes = number_node(_("Travel buffer after it (minutes)"), 0, 4 * 60)
+    cutoff_hours = number_node(_("Insertion cutoff (hours)"), 0, 24 * 30,
+                               _("A new appointment must start at least this many hours after it is booked."))
+    hold_minutes = number_node(_("Hold while booking (minutes)"), 1, 60)
+    reminder_hours = number_node(_("Reminder to the agent (hours before)"), 1, 7 * 24,
+                                 _("Empty: no reminders."), missing=None)

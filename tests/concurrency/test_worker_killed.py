@@ -18,7 +18,7 @@ from campaigns.alerts import QuotaAlert
 from portal.outbox import JobContext, OutboxJob, push, relay, set_context
 from tests.concurrency.test_booking_races import committed_tenant  # noqa: F401
 from tests.conftest import NOW, ROOT
-from tests.jobs.test_outbox import REDIS_URL
+from tests.jobs.conftest import REDIS_URL
 
 WORKER = str(Path(sys.executable).with_name("portal-manage"))
 
