@@ -229,7 +229,7 @@ class UserForm(CSRFSchema):
     password = password_node()
     role = colander.SchemaNode(colander.String(), title=_("Role"), default="client",
                                validator=colander.OneOf([role for role, _label in CLIENT_ROLE_LABELS]),
-                               widget=deform.widget.RadioChoiceWidget(values=CLIENT_ROLE_LABELS, inline=True))
+                               widget=deform.widget.SelectWidget(values=CLIENT_ROLE_LABELS))
     zones = zones_node(description=_("user_zones_help", default="Only for a zone manager: the zones he/she sees."))
     agent = colander.SchemaNode(colander.String(), title=_("Agent"), missing=None, widget=deferred_agent_widget,
                                 validator=deferred_agent_validator,
@@ -245,4 +245,4 @@ class StaffForm(CSRFSchema):
     password = password_node()
     role = colander.SchemaNode(colander.String(), title=_("Role"), default="operator",
                                validator=colander.OneOf([role for role, _label in STAFF_ROLE_LABELS]),
-                               widget=deform.widget.RadioChoiceWidget(values=STAFF_ROLE_LABELS, inline=True))
+                               widget=deform.widget.SelectWidget(values=STAFF_ROLE_LABELS))

@@ -97,7 +97,7 @@ def campaign_add_page(context, request):
     done, rendered = form_page(
         request, form, lambda appstruct: services.create_campaign(request.dbsession, folder.client, **appstruct),
         _("campaign_created", default="Campaign created: add its first step."),
-        lambda campaign: request.resource_url(context, campaign.slug, anchor="steps"))
+        lambda campaign: request.resource_url(context) + campaign.slug + "/#steps")
     return done or {"title": _("New campaign"), "form": rendered, "crumbs": [client_crumb(request, folder)],
                     "intro": _("campaign_add_intro", default="The quota comes from its steps, added next.")}
 

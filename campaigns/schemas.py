@@ -220,7 +220,7 @@ class CampaignSettingsForm(CSRFSchema):
     cutoff_hours = number_node(_("Insertion cutoff (hours before the appointment)"), CUTOFF_HOURS)
     hold_minutes = number_node(_("Hold on a slot while booking (minutes)"), HOLD_MINUTES)
     alert_thresholds = colander.SchemaNode(
-        ListOf(",", int), title=_("Quota alerts (% of purchased)"),
+        ListOf(",", int), title=_("Quota alerts (percent of purchased)"),
         description=_("alert_thresholds_help", default="Percentages from 1 to 100 separated by commas, e.g. 80, 90, 100."))
     recoveries_per_day = number_node(_("Recoveries released per day"), RECOVERIES_PER_DAY)
     reminder_hours = number_node(_("Reminder to the agent (hours before)"), REMINDER_HOURS, missing=None,
