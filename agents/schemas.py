@@ -2,6 +2,7 @@
 import colander
 import deform
 
+from campaigns.schemas import ListOf, each_item
 from portal.i18n import _
 from portal.models import ROLES
 from portal.schemas import MIN_PASSWORD_LENGTH, CSRFSchema
@@ -142,3 +143,106 @@ class ClosedDayForm(CSRFSchema):
                                 validator=deferred_scope_validator, default="client")
     reason = colander.SchemaNode(colander.String(), title=_("Reason"), validator=colander.Length(max=200),
                                  missing="")
+
+
+# --- Browser forms of the management pages (spec §6: zones, agents, users) ------------------------------
+
+place_list = each_item(colander.Length(min=1, max=60))
+
+
+class ZoneEditForm(CSRFSchema):
+    name = name_node(title=_("Name"))
+    provinces = colander.SchemaNode(ListOf(",\n"), title=_("Provinces"), missing=[], validator=place_list,
+                                    description=_("provinces_help", default="Abbreviations separated by commas, e.g. MI, MB."),
+                                    widget=deform.widget.TextAreaWidget(rows=2))
+    postal_codes = colander.SchemaNode(
+        ListOf(",\n"), title=_("Postal codes"), missing=[], validator=place_list,
+        description=_("postal_codes_help", default="Whole codes or their beginnings (201 covers 20121), separated by commas or lines."),
+        widget=deform.widget.TextAreaWidget(rows=3))
+
+
+class ZoneForm(ZoneEditForm):
+    slug = slug_node(title=_("Short name in addresses"), insert_before="name",
+                     description=_("slug_help", default="Lower-case letters, digits and dashes; it cannot change."))
+
+
+@colander.deferred
+def deferred_zones_widget(node, kw):
+    return deform.widget.CheckboxChoiceWidget(values=[(zone.slug, zone.name) for zone in kw["zones"]], inline=True)
+
+
+@colander.deferred
+def deferred_zones_validator(node, kw):
+    slugs = {zone.slug for zone in kw["zones"]}
+
+    def validate(node, value):
+        if not set(value) <= slugs:
+            raise colander.Invalid(node, _("unknown_zone", default="Unknown zone: ${zones}.",
+                                           mapping={"zones": ", ".join(sorted(set(value) - slugs))}))
+    return validate
+
+
+def zones_node(**kw):
+    return colander.SchemaNode(colander.Set(), title=_("Zones"), missing=(), widget=deferred_zones_widget,
+                               validator=deferred_zones_validator, **kw)
+
+
+class AgentForm(CSRFSchema):
+    slug = slug_node(title=_("Short name in addresses"),
+                     description=_("slug_help", default="Lower-case letters, digits and dashes; it cannot change."))
+    name = name_node(title=_("Name"))
+    email = colander.SchemaNode(colander.String(), title=_("E-mail"), validator=email_validator, missing="",
+                                widget=deform.widget.TextInputWidget(attributes={"type": "email"}))
+    phone = colander.SchemaNode(colander.String(), title=_("Phone"), validator=colander.Length(max=40), missing="")
+    zones = zones_node()
+
+
+@colander.deferred
+def deferred_agent_widget(node, kw):
+    return deform.widget.SelectWidget(values=[("", "—")] + [(agent.slug, agent.name) for agent in kw["agents"]])
+
+
+@colander.deferred
+def deferred_agent_validator(node, kw):
+    return colander.OneOf([agent.slug for agent in kw["agents"]])
+
+
+def password_node():
+    return colander.SchemaNode(
+        colander.String(), title=_("Password"),
+        validator=colander.Length(min=MIN_PASSWORD_LENGTH,
+                                  min_err=_("password_too_short", default="At least ${min} characters.")),
+        description=_("new_user_password_help", default="Give it to the user, who can change it after logging in."),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "new-password"}))
+
+
+CLIENT_ROLE_LABELS = (("client", _("Client user")), ("zone_manager", _("Zone manager")), ("agent", _("Agent")))
+STAFF_ROLE_LABELS = (("operator", _("Operator")), ("account_manager", _("Account manager")), ("admin", _("Admin")))
+
+
+class UserForm(CSRFSchema):
+    """A login of the client: a client user, a zone manager (zones) or an agent (linked to the agent)."""
+
+    email = colander.SchemaNode(colander.String(), title=_("E-mail"), validator=email_validator,
+                                widget=deform.widget.TextInputWidget(attributes={"type": "email"}))
+    name = colander.SchemaNode(colander.String(), title=_("Name"), validator=colander.Length(max=200), missing="")
+    password = password_node()
+    role = colander.SchemaNode(colander.String(), title=_("Role"), default="client",
+                               validator=colander.OneOf([role for role, _label in CLIENT_ROLE_LABELS]),
+                               widget=deform.widget.SelectWidget(values=CLIENT_ROLE_LABELS))
+    zones = zones_node(description=_("user_zones_help", default="Only for a zone manager: the zones he/she sees."))
+    agent = colander.SchemaNode(colander.String(), title=_("Agent"), missing=None, widget=deferred_agent_widget,
+                                validator=deferred_agent_validator,
+                                description=_("user_agent_help", default="Only for an agent's login."))
+
+
+class StaffForm(CSRFSchema):
+    """Call-center staff, created by admins only."""
+
+    email = colander.SchemaNode(colander.String(), title=_("E-mail"), validator=email_validator,
+                                widget=deform.widget.TextInputWidget(attributes={"type": "email"}))
+    name = colander.SchemaNode(colander.String(), title=_("Name"), validator=colander.Length(max=200), missing="")
+    password = password_node()
+    role = colander.SchemaNode(colander.String(), title=_("Role"), default="operator",
+                               validator=colander.OneOf([role for role, _label in STAFF_ROLE_LABELS]),
+                               widget=deform.widget.SelectWidget(values=STAFF_ROLE_LABELS))

@@ -1,12 +1,15 @@
 """Zones, agents and the people who log in to the client's folders."""
-from sqlalchemy import func, select
+from datetime import time
+
+from sqlalchemy import func, select, update
 
 from agents.models import Agent, ClosedDay, ScheduleException, ScheduleInterval, Zone
 from campaigns.models import Client
 from campaigns.services import refuse_duplicate
 from portal.errors import RuleViolation
+from portal.history import record
 from portal.i18n import _
-from portal.models import CLIENT_ROLES, User
+from portal.models import CLIENT_ROLES, ApiToken, User
 from portal.security import hash_password
 
 
@@ -16,6 +19,46 @@ def create_zone(dbsession, client, *, slug, name, provinces=(), postal_codes=())
     dbsession.add(zone)
     dbsession.flush()
     return zone
+
+
+def update_zone(zone, *, name, provinces=(), postal_codes=()):
+    """A zone's name and coverage; rule 13 routes the next prospects with the new lists."""
+    zone.name = name
+    zone.provinces = list(provinces)
+    zone.postal_codes = list(postal_codes)
+    return zone
+
+
+# A new agent's week until it is edited: Monday to Friday, 09:00-13:00 and 14:00-18:00.
+DEFAULT_WEEK = [{"weekday": weekday, "start": start, "end": end} for weekday in range(5)
+                for start, end in ((time(9), time(13)), (time(14), time(18)))]
+
+
+def set_agent_active(dbsession, agent, active, *, actor=None, now):
+    """An inactive agent is offered for no new slot nor booking (rule 9); his/her appointments stay as they are."""
+    if agent.active == active:
+        return agent
+    agent.active = active
+    record(dbsession, client_id=agent.client_id, agent_id=agent.id, subject="agent",
+           action="reactivated" if active else "deactivated", before={"active": not active},
+           after={"active": active}, actor=actor, at=now)
+    dbsession.flush()
+    return agent
+
+
+def set_user_active(dbsession, user, active, *, actor=None, now):
+    """A deactivated user can no longer log in: open sessions end and API tokens are revoked."""
+    if actor is not None and user.id == actor.id and not active:
+        raise RuleViolation("conflict", _("cannot_deactivate_self", default="You cannot deactivate yourself."))
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        user.credentials_version += 1
+        dbsession.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                          .values(revoked_at=now), execution_options={"synchronize_session": False})
+    dbsession.flush()
+    return user
 
 
 def create_agent(dbsession, client, *, slug, name, email="", phone="", zones=(), schedule=()):

@@ -5,3 +5,4 @@ def includeme(config):
     config.include("campaigns.resources")
     config.include("campaigns.views")
     config.include("campaigns.mail_template_views")
+    config.include("campaigns.manage_pages")

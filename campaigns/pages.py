@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
 from campaigns import schemas, services
-from campaigns.resources import CampaignFolder, StepContainer, StepResource, client_of
+from campaigns.resources import StepContainer, StepResource, client_of
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
@@ -52,28 +52,6 @@ def step_form_page(context, request, campaign_folder, step=None):
         rendered = form.render()
     return {"form": rendered, "step": step, "campaign": campaign_folder.campaign, "client": client_of(context),
             "campaign_url": campaign_url(request, campaign_folder)}
-
-
-SETTINGS = ("name", "appointment_minutes", "buffer_minutes", "cutoff_hours", "hold_minutes", "reminder_hours")
-
-
-@view_config(context=CampaignFolder, name="settings", permission=P.MANAGE,
-             renderer="campaigns:templates/campaign_settings.jinja2")
-def campaign_settings_page(context, request):
-    """The booking settings; they apply to bookings made from now on (the API's PATCH, as a form)."""
-    campaign = context.campaign
-    form = make_form(request, schemas.CampaignSettingsForm(), buttons=(_("Save"),))
-    if request.method == "POST":
-        appstruct = validate(form, request)
-        if appstruct is not None:
-            services.update_campaign_settings(campaign, **{name: appstruct[name] for name in SETTINGS})
-            flash(request, _("campaign_settings_saved", default="Settings saved: they apply to new bookings."))
-            return HTTPFound(request.resource_url(context))
-        request.response.status_int = 400
-        rendered = form.render()
-    else:
-        rendered = form.render({name: getattr(campaign, name) for name in SETTINGS})
-    return {"form": rendered, "campaign": campaign, "client": client_of(context), "folder": context}
 
 
 @view_config(context=StepContainer, name="add", permission=P.MANAGE, renderer="campaigns:templates/step_form.jinja2")

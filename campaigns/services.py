@@ -54,9 +54,22 @@ def create_campaign(dbsession, client, *, slug, name, appointment_minutes=60, bu
 
 def update_campaign_settings(campaign, **settings):
     """Length, travel buffer, insertion cutoff and hold time: they apply to bookings made from now on."""
+    if "alert_thresholds" in settings:
+        check_alert_thresholds(settings["alert_thresholds"])
     for name, value in settings.items():
         setattr(campaign, name, value)
     return campaign
+
+
+def check_alert_thresholds(thresholds):
+    """Rule 12's thresholds: at least one whole percentage from 1 to 100, ascending, none twice."""
+    values = list(thresholds or ())
+    if (not values or any(isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100
+                          for value in values) or values != sorted(set(values))):
+        raise RuleViolation("validation_error", _(
+            "bad_alert_thresholds", default="Percentages from 1 to 100, in ascending order, each once."),
+            "alert_thresholds")
+    return values
 
 
 def add_campaign_field(dbsession, campaign, *, name, label, kind, required=False, help_text="", choices=()):

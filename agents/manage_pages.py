@@ -1,0 +1,180 @@
+"""Management pages (browser) of zones, agents and users (spec §6, account managers; staff: admins).
+
+The same services as the API views (agents/services.py), so the same refusals; see campaigns/manage_pages.py.
+"""
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from agents import schemas, services
+from agents.models import Agent, Zone
+from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
+from campaigns.manage_pages import client_crumb, crumb, flash, form_page
+from campaigns.resources import ClientFolder
+from portal import permissions as P
+from portal.errors import RuleViolation
+from portal.forms import make_form
+from portal.i18n import _
+from portal.models import STAFF_ROLES, User
+from portal.resources import as_number
+
+
+def client_zones(request, client):
+    return request.dbsession.execute(select(Zone).where(Zone.client_id == client.id).order_by(Zone.name)).scalars().all()
+
+
+# --- Zones --------------------------------------------------------------------------------------------------
+
+
+@view_config(context=ZoneContainer, permission=P.MANAGE, renderer="agents:templates/zones.jinja2")
+def zones_page(context, request):
+    """The client's zones with what they cover, and the form adding one."""
+    folder = context.__parent__
+    form = make_form(request, schemas.ZoneForm(), buttons=(_("Add"),))
+    done, rendered = form_page(
+        request, form, lambda appstruct: services.create_zone(request.dbsession, folder.client, **appstruct),
+        _("zone_added", default="Zone added."), lambda _zone: request.resource_url(context))
+    return done or {"form": rendered, "zones": client_zones(request, folder.client), "folder": folder,
+                    "crumbs": [client_crumb(request, folder)]}
+
+
+@view_config(context=ZoneFolder, name="edit", permission=P.MANAGE, renderer="campaigns:templates/manage_form.jinja2")
+def zone_edit_page(context, request):
+    zone = context.zone
+    form = make_form(request, schemas.ZoneEditForm(), buttons=(_("Save"),))
+    done, rendered = form_page(
+        request, form, lambda appstruct: services.update_zone(zone, **appstruct),
+        _("zone_saved", default="Zone saved: the next prospects are routed with it."),
+        lambda _zone: request.resource_url(context.__parent__),
+        appstruct={"name": zone.name, "provinces": zone.provinces or [], "postal_codes": zone.postal_codes or []})
+    folder = context.__parent__.__parent__
+    return done or {"title": _("Edit the zone"), "form": rendered,
+                    "crumbs": [client_crumb(request, folder), crumb(request, context.__parent__, _("Zones")),
+                               crumb(request, context, zone.name)]}
+
+
+# --- Agents -------------------------------------------------------------------------------------------------
+
+
+@view_config(context=AgentContainer, permission=P.MANAGE, renderer="agents:templates/agents.jinja2")
+def agents_page(context, request):
+    folder = context.__parent__
+    agents = request.dbsession.execute(
+        select(Agent).where(Agent.client_id == folder.client.id).options(selectinload(Agent.zones))
+        .order_by(Agent.active.desc(), Agent.name).limit(1000)
+    ).scalars().all()
+    return {"agents": agents, "folder": folder, "crumbs": [client_crumb(request, folder)]}
+
+
+@view_config(context=AgentContainer, name="add", permission=P.MANAGE,
+             renderer="campaigns:templates/manage_form.jinja2")
+def agent_add_page(context, request):
+    """A new agent works Monday to Friday 09-13 and 14-18 until his/her week is edited (the next page)."""
+    folder = context.__parent__
+    form = make_form(request, schemas.AgentForm(), buttons=(_("Add"),), zones=client_zones(request, folder.client))
+
+    def perform(appstruct):
+        appstruct["zones"] = sorted(appstruct["zones"])
+        return services.create_agent(request.dbsession, folder.client, schedule=services.DEFAULT_WEEK, **appstruct)
+
+    done, rendered = form_page(
+        request, form, perform, _("agent_added", default="Agent added with the standard week: adjust it here if needed."),
+        lambda agent: request.resource_url(context, agent.slug, "edit-schedule"))
+    return done or {"title": _("New agent"), "form": rendered,
+                    "crumbs": [client_crumb(request, folder), crumb(request, context, _("Agents"))],
+                    "intro": _("agent_add_intro", default="The weekly schedule starts as Monday to Friday, 09:00-13:00 "
+                                                          "and 14:00-18:00; the next page edits it.")}
+
+
+@view_config(context=AgentFolder, name="deactivate", request_method="POST", permission=P.MANAGE)
+@view_config(context=AgentFolder, name="reactivate", request_method="POST", permission=P.MANAGE)
+def agent_active(context, request):
+    active = request.view_name == "reactivate"
+    services.set_agent_active(request.dbsession, context.agent, active, actor=request.user, now=request.now)
+    flash(request, _("agent_reactivated", default="Agent active again: his/her free slots are offered.") if active
+          else _("agent_deactivated", default="Agent deactivated: no new appointments; the booked ones stay."))
+    return HTTPFound(request.resource_url(context.__parent__))
+
+
+# --- Users of a client, and the call-center's staff -------------------------------------------------------------
+
+
+def users_rows(request, query):
+    users = request.dbsession.execute(
+        query.options(selectinload(User.zones)).order_by(User.active.desc(), User.email).limit(1000)
+    ).scalars().all()
+    agent_ids = {user.agent_id for user in users if user.agent_id}
+    agents = dict(request.dbsession.execute(select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids))).all()) \
+        if agent_ids else {}
+    return [{"user": user, "zones": ", ".join(zone.name for zone in user.zones), "agent": agents.get(user.agent_id)}
+            for user in users]
+
+
+@view_config(context=ClientFolder, name="users", permission=P.MANAGE, renderer="agents:templates/users.jinja2")
+def client_users_page(context, request):
+    """The client's logins and the form adding one; the shape rules are the API's (check_user_shape)."""
+    client = context.client
+    zones = client_zones(request, client)
+    agents = request.dbsession.execute(
+        select(Agent).where(Agent.client_id == client.id, Agent.active.is_(True)).order_by(Agent.name)
+    ).scalars().all()
+    form = make_form(request, schemas.UserForm(), buttons=(_("Add"),), zones=zones, agents=agents)
+
+    def perform(appstruct):
+        chosen = set(appstruct.pop("zones"))
+        agent_slug = appstruct.pop("agent")
+        return services.create_user(
+            request.dbsession, client=client, zones=[zone for zone in zones if zone.slug in chosen],
+            agent=next((agent for agent in agents if agent.slug == agent_slug), None), **appstruct)
+
+    done, rendered = form_page(request, form, perform, _("user_added", default="User added."),
+                               lambda _user: request.resource_url(context, "users"))
+    return done or {"form": rendered, "rows": users_rows(request, select(User).where(User.client_id == client.id)),
+                    "title": _("Users"), "action": request.resource_url(context, "user-active"),
+                    "crumbs": [client_crumb(request, context)], "role_labels": role_labels(request)}
+
+
+@view_config(context=UserContainer, permission=P.MANAGE, renderer="agents:templates/users.jinja2")
+def staff_page(context, request):
+    """Operators, account managers and admins: admins only (``manage`` on the root)."""
+    form = make_form(request, schemas.StaffForm(), buttons=(_("Add"),))
+    done, rendered = form_page(request, form, lambda appstruct: services.create_user(request.dbsession, **appstruct),
+                               _("user_added", default="User added."), lambda _user: request.resource_url(context))
+    return done or {"form": rendered, "rows": users_rows(request, select(User).where(User.role.in_(STAFF_ROLES))),
+                    "title": _("Call-center staff"), "action": request.resource_url(context, "active"),
+                    "crumbs": [], "role_labels": role_labels(request)}
+
+
+def role_labels(request):
+    return {role: request.localizer.translate(label)
+            for role, label in schemas.CLIENT_ROLE_LABELS + schemas.STAFF_ROLE_LABELS}
+
+
+@view_config(context=ClientFolder, name="user-active", request_method="POST", permission=P.MANAGE)
+def client_user_active(context, request):
+    set_active(request, select(User).where(User.client_id == context.client.id))
+    return HTTPFound(request.resource_url(context, "users"))
+
+
+@view_config(context=UserContainer, name="active", request_method="POST", permission=P.MANAGE)
+def staff_user_active(context, request):
+    set_active(request, select(User).where(User.role.in_(STAFF_ROLES)))
+    return HTTPFound(request.resource_url(context))
+
+
+def set_active(request, query):
+    """Deactivate or reactivate the user ``id`` of the page's list; another one is not found."""
+    number = as_number(request.POST.get("id", ""))
+    user = request.dbsession.execute(query.where(User.id == number)).scalar_one_or_none() \
+        if number is not None else None
+    if user is None:
+        raise RuleViolation("not_found")
+    active = request.POST.get("active") == "1"
+    services.set_user_active(request.dbsession, user, active, actor=request.user, now=request.now)
+    flash(request, _("user_reactivated", default="User active again.") if active
+          else _("user_deactivated", default="User deactivated: he/she can no longer log in."))
+
+
+def includeme(config):
+    config.scan("agents.manage_pages")
