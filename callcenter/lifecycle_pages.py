@@ -81,6 +81,7 @@ RECOVERY_STATES = {
 }
 ACTIONS = {
     ("appointment", "booked"): _("change_booked", default="Appointment booked"),
+    ("appointment", "imported"): _("change_imported", default="Appointment imported from the previous system"),
     ("appointment", "confirmed"): _("change_confirmed", default="Appointment confirmed"),
     ("appointment", "postponed"): _("change_postponed", default="Appointment moved"),
     ("appointment", "contacted"): _("change_contacted", default="The agent contacted the prospect"),
@@ -95,9 +96,12 @@ ACTIONS = {
     ("step", "step_confirmed"): _("change_step_confirmed", default="Step ${number} confirmed"),
     ("step", "step_changed"): _("change_step_changed", default="Draft step ${number} changed"),
     ("step", "step_deleted"): _("change_step_deleted", default="Draft step ${number} deleted"),
+    ("agent", "deactivated"): _("change_agent_deactivated", default="Agent deactivated"),
+    ("agent", "reactivated"): _("change_agent_reactivated", default="Agent reactivated"),
 }
 DETAIL_LABELS = {
     "state": _("detail_state", default="State"),
+    "active": _("detail_active", default="Active"),
     "start": _("detail_start", default="Time"),
     "end": _("detail_end", default="Until"),
     "agent": _("detail_agent", default="Agent"),
