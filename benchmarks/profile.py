@@ -88,7 +88,7 @@ def main(argv=None):
         for statement in statements:
             print("  " + " ".join(statement.split())[:160])
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
 
 
 if __name__ == "__main__":

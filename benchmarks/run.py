@@ -14,6 +14,7 @@ processes, production.ini, no debug) on 127.0.0.1 and measures, in one run:
 It prints one table, the ratios against the targets, and writes both to benchmarks/results.md.
 """
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -41,7 +42,11 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 SERVER = os.environ.get("BENCH_PG", "postgresql://root@127.0.0.1:5432")
 CONNECTIONS = 32
+LOAD_BEFORE = ""
 ACTIVE = ("to_confirm", "confirmed")
+# The answers a scenario may give; anything else (a 500, a socket error) fails the run.
+READ_ANSWERS = {"200"}
+BOOKING_ANSWERS = {"201", "409:quota_exhausted", "409:slot_taken", "409:slot_held"}
 
 
 def pg_url(database):
@@ -59,8 +64,8 @@ def database_exists(name):
 
 
 def template_for(scale, prefix):
-    """The generated data set of this size, seed and day, generated once and kept as a template."""
-    name = f"{prefix}_tpl_{scale.appointments}_{scale.seed}_{scale.today:%Y%m%d}"
+    """The generated data set of this size, seed, day and schema, generated once and kept as a template."""
+    name = f"{prefix}_tpl_{scale.appointments}_{scale.seed}_{scale.today:%Y%m%d}_{schema_tag()}"
     if not database_exists(name):
         for old in stale_templates(prefix, scale.appointments):
             admin(f"DROP DATABASE IF EXISTS {old}")
@@ -72,6 +77,14 @@ def template_for(scale, prefix):
         print(f"  generated {scale.appointments:,} appointments in {seconds:.0f} s", flush=True)
         admin(f"ALTER DATABASE {building} RENAME TO {name}")
     return name
+
+
+def schema_tag():
+    """Changes with the migrations and the generator, so that a kept data set never outlives its schema."""
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")) + [HERE / "generate.py"]:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def stale_templates(prefix, appointments):
@@ -278,6 +291,8 @@ def database_floor(database, slots, seconds, connections=CONNECTIONS):
 
 
 def run(args):
+    global LOAD_BEFORE
+    LOAD_BEFORE = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     today = args.today or datetime.now(timezone.utc).date()
     small = generate.Scale(appointments=args.small, clients=args.clients, agents=args.agents, seed=args.seed,
                            today=today)
@@ -329,10 +344,10 @@ def run(args):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         forget_queue(queue)
-    report = markdown(rows, checks, args, small, large)
+    report, all_met = markdown(rows, checks, args, small, large)
     print("\n" + report)
     (HERE / "results.md").write_text(report)
-    return 0 if all(value == 0 for value in checks.values()) else 1
+    return 0 if all_met else 1
 
 
 def warm(base, token, seconds):
@@ -382,6 +397,9 @@ def markdown(rows, checks, args, small, large):
         ("campaign counters unlike their rows (SQL)", checks["counter_mismatches"], "0",
          checks["counter_mismatches"] == 0),
     ]
+    unexpected = {label: unexpected_answers(label, result) for label, result in rows.items()}
+    targets.append(("unexpected answers (5xx, other refusals, socket errors)", sum(unexpected.values()), "0",
+                    not any(unexpected.values())))
     for label in ("folder home", "appointments list API"):
         big = rows[f"{label}, {large.appointments:,} appointments"]["p50_ms"]
         little = rows[f"{label}, {small.appointments:,} appointments"]["p50_ms"]
@@ -391,7 +409,16 @@ def markdown(rows, checks, args, small, large):
     for label, value, wanted, met in targets:
         shown = f"{value:.2f}" if isinstance(value, float) else f"{value}"
         lines.append(f"| {label} | {shown} | {wanted} | {'yes' if met else 'NO'} |")
-    return "\n".join(lines) + "\n"
+    failing = [f"{label}: {count}" for label, count in unexpected.items() if count]
+    if failing:
+        lines += ["", "Unexpected answers (see the server's log above): " + "; ".join(failing)]
+    lines += ["", f"Load average before the run: {LOAD_BEFORE}."]
+    return "\n".join(lines) + "\n", all(met for *_, met in targets)
+
+
+def unexpected_answers(label, result):
+    expected = BOOKING_ANSWERS if label.startswith("booking") else READ_ANSWERS
+    return result["socket_errors"] + sum(count for answer, count in result["answers"].items() if answer not in expected)
 
 
 def machine():
