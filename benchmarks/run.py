@@ -157,12 +157,16 @@ def free_port():
 
 def wrk(url, script, seconds, token, slots=None, threads=2, connections=CONNECTIONS):
     env = dict(os.environ, BENCH_LUA_DIR=str(HERE / "lua"), BENCH_TOKEN=token, BENCH_THREADS=str(threads),
-               BENCH_SLOTS=str(slots or ""))
+               BENCH_SLOTS=str(slots or ""),
+               BENCH_EXPECTED=",".join(sorted(BOOKING_ANSWERS if script == "booking.lua" else READ_ANSWERS)))
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                           "-s", str(HERE / "lua" / script), url], env=env, capture_output=True, text=True, check=True)
     line = next(line for line in out.stdout.splitlines() if line.startswith("BENCH_JSON "))
     result = json.loads(line.removeprefix("BENCH_JSON "))
     result["per_second"] = result["requests"] / result["seconds"]
+    # The first unexpected answer (status and body), to tell a 500 from a refusal without the server's log.
+    result["sample"] = next((line.removeprefix("BENCH_SAMPLE ") for line in out.stdout.splitlines()
+                             if line.startswith("BENCH_SAMPLE ")), "")
     return result
 
 
@@ -412,6 +416,9 @@ def markdown(rows, checks, args, small, large):
     failing = [f"{label}: {count}" for label, count in unexpected.items() if count]
     if failing:
         lines += ["", "Unexpected answers (see the server's log above): " + "; ".join(failing)]
+        for label, result in rows.items():
+            if unexpected[label] and result.get("sample"):
+                lines.append(f"- first unexpected answer of {label}: `{result['sample'][:500]}`")
     lines += ["", f"Load average before the run: {LOAD_BEFORE}."]
     return "\n".join(lines) + "\n", all(met for *_, met in targets)
 

@@ -205,14 +205,15 @@ def lock_agent_calendar(dbsession, agent_id):
 
 
 def next_appointment_number(dbsession, client_id):
-    """Numbers are sequential per client; the UPDATE locks the counter until commit."""
-    dbsession.execute(
+    """Numbers are sequential per client; the UPDATE locks the counter until commit and returns it
+    (one round trip instead of UPDATE then SELECT)."""
+    return dbsession.execute(
         update(Client)
         .where(Client.id == client_id)
-        .values(last_appointment_number=Client.last_appointment_number + 1),
+        .values(last_appointment_number=Client.last_appointment_number + 1)
+        .returning(Client.last_appointment_number),
         execution_options={"synchronize_session": False},
-    )
-    return dbsession.execute(select(Client.last_appointment_number).where(Client.id == client_id)).scalar_one()
+    ).scalar_one()
 
 
 def zone_for(agent, prospect):

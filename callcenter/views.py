@@ -190,7 +190,7 @@ def appointment_get(context, request):
 def appointment_create(context, request):
     data = parse(request, schemas.BookingCreate())
     campaign = context.__parent__.campaign
-    agent = agent_by_slug(request.dbsession, campaign.client, data["agent"])
+    agent = agent_by_slug(request.dbsession, campaign.client, data["agent"], with_calendar=True)
     appointment = booking.book_appointment(
         request.dbsession,
         campaign=campaign,

@@ -7,5 +7,5 @@ if token ~= "" then
 end
 
 function response(status, headers, body)
-   count_answer(status, nil)
+   count_answer(status, body)
 end

@@ -9,6 +9,13 @@ function setup(thread)
 end
 
 counts = {}
+sample = ""  -- the first unexpected answer of this thread: "key<TAB>body"
+
+-- BENCH_EXPECTED: the answers this scenario may give ("201,409:quota_exhausted"); the others are kept as a sample.
+local expected = {}
+for answer in string.gmatch(os.getenv("BENCH_EXPECTED") or "", "[^,]+") do
+   expected[answer] = true
+end
 
 function count_answer(status, body)
    local key = tostring(status)
@@ -16,6 +23,9 @@ function count_answer(status, body)
       key = key .. ":" .. (body:match('"code"%s*:%s*"([%w_]+)"') or "?")
    end
    counts[key] = (counts[key] or 0) + 1
+   if sample == "" and not expected[key] then
+      sample = key .. "\t" .. string.sub(body or "", 1, 2000):gsub("%s+", " ")
+   end
 end
 
 function done(summary, latency, requests)
@@ -23,6 +33,13 @@ function done(summary, latency, requests)
    for _, thread in ipairs(threads) do
       for key, value in pairs(thread:get("counts")) do
          total[key] = (total[key] or 0) + value
+      end
+   end
+   for _, thread in ipairs(threads) do
+      local found = thread:get("sample")
+      if found and found ~= "" then
+         io.write("BENCH_SAMPLE " .. found .. "\n")
+         break
       end
    end
    local parts = {}
