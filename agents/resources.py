@@ -1,5 +1,6 @@
 """/clients/{client}/zones/{zone}/ and /clients/{client}/agents/{agent}/ (spec §4)."""
 from pyramid.authorization import Allow
+from pyramid.decorator import reify
 from sqlalchemy import select
 
 from agents.models import Agent, Zone
@@ -58,7 +59,7 @@ class AgentFolder(Resource):
         acl += [(Allow, f"zone:{zone.id}", P.ZONE_MANAGER) for zone in self.agent.zones]
         return acl
 
-    @property
+    @reify  # a folder page reads it for its counts, its list and its changes
     def appointment_scope(self):
         """The agent's appointments; a zone manager sees only those of the zones he/she manages
         (an agent may work in several zones, and the other zones' managers see the rest)."""

@@ -220,13 +220,18 @@ CLIENT_ROLE_LABELS = (("client", _("Client user")), ("zone_manager", _("Zone man
 STAFF_ROLE_LABELS = (("operator", _("Operator")), ("account_manager", _("Account manager")), ("admin", _("Admin")))
 
 
-class UserForm(CSRFSchema):
-    """A login of the client: a client user, a zone manager (zones) or an agent (linked to the agent)."""
+class LoginForm(CSRFSchema):
+    """What every new login has: its e-mail, a name and a first password."""
 
     email = colander.SchemaNode(colander.String(), title=_("E-mail"), validator=email_validator,
                                 widget=deform.widget.TextInputWidget(attributes={"type": "email"}))
     name = colander.SchemaNode(colander.String(), title=_("Name"), validator=colander.Length(max=200), missing="")
     password = password_node()
+
+
+class UserForm(LoginForm):
+    """A login of the client: a client user, a zone manager (zones) or an agent (linked to the agent)."""
+
     role = colander.SchemaNode(colander.String(), title=_("Role"), default="client",
                                validator=colander.OneOf([role for role, _label in CLIENT_ROLE_LABELS]),
                                widget=deform.widget.SelectWidget(values=CLIENT_ROLE_LABELS))
@@ -236,13 +241,9 @@ class UserForm(CSRFSchema):
                                 description=_("user_agent_help", default="Only for an agent's login."))
 
 
-class StaffForm(CSRFSchema):
+class StaffForm(LoginForm):
     """Call-center staff, created by admins only."""
 
-    email = colander.SchemaNode(colander.String(), title=_("E-mail"), validator=email_validator,
-                                widget=deform.widget.TextInputWidget(attributes={"type": "email"}))
-    name = colander.SchemaNode(colander.String(), title=_("Name"), validator=colander.Length(max=200), missing="")
-    password = password_node()
     role = colander.SchemaNode(colander.String(), title=_("Role"), default="operator",
                                validator=colander.OneOf([role for role, _label in STAFF_ROLE_LABELS]),
                                widget=deform.widget.SelectWidget(values=STAFF_ROLE_LABELS))
