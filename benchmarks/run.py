@@ -34,7 +34,7 @@ import psycopg
 
 from agents.availability import public_holidays
 from benchmarks import generate
-from benchmarks.app import FLOOR_PATH
+from benchmarks.app import FLOOR_PATH, STACK_FLOOR_PATH
 from benchmarks.checks import integrity
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +47,7 @@ ACTIVE = ("to_confirm", "confirmed")
 # The answers a scenario may give; anything else (a 500, a socket error) fails the run.
 READ_ANSWERS = {"200"}
 BOOKING_ANSWERS = {"201", "409:quota_exhausted", "409:slot_taken", "409:slot_held"}
+STACK_FLOOR = "booking in one SQL statement behind the portal's authentication (stack floor)"
 
 
 def pg_url(database):
@@ -206,13 +207,13 @@ def client_slots(scale, client, campaign, agents):
                 yield client, campaign, agent, postal, start
 
 
-def write_slots(path, slots, count):
+def write_slots(path, slots, count, url="/api/v1/clients/{client}/campaigns/{campaign}/appointments"):
     with open(path, "w") as out:
         for _ in range(count):
             client, campaign, agent, postal, start = next(slots)
             body = {"agent": agent, "start": start.isoformat(),
                     "prospect": {"name": "Bar Benchmark", "phone": "+39 02 1234567", "postal_code": postal + "00"}}
-            out.write(f"/api/v1/clients/{client}/campaigns/{campaign}/appointments\t{json.dumps(body)}\n")
+            out.write(f"{url.format(client=client, campaign=campaign)}\t{json.dumps(body)}\n")
     return path
 
 
@@ -337,6 +338,8 @@ def run(args):
             rows["booking, the hot row (few places left)"] = wrk(base, "booking.lua", seconds, operator,
                                                                   write_slots(workdir / "hot.tsv", hot_slots, 60_000))
             rows["booking transaction in SQL (database floor)"] = database_floor(large_db, slots, seconds)
+            rows[STACK_FLOOR] = wrk(base, "booking.lua", seconds, operator,
+                                    write_slots(workdir / "stack.tsv", slots, 60_000, STACK_FLOOR_PATH))
             with psycopg.connect(pg_url(large_db)) as conn:
                 checks = integrity(conn)
         finally:
@@ -425,6 +428,9 @@ def markdown(rows, checks, args, small, large):
         for label, result in rows.items():
             if unexpected[label] and result.get("sample"):
                 lines.append(f"- first unexpected answer of {label}: `{result['sample'][:500]}`")
+    stack = rows[STACK_FLOOR]["per_second"]
+    lines += ["", f"For scale: the stack floor reaches {ratio(stack, floor['per_second']):.2f} of the trivial view's "
+              f"throughput, and the booking {ratio(booking['per_second'], stack):.2f} of the stack floor's."]
     lines += ["", f"Load average before the run: {LOAD_BEFORE}."]
     return "\n".join(lines) + "\n", all(met for *_, met in targets)
 

@@ -5,11 +5,13 @@ from itertools import islice
 import psycopg
 import pytest
 import sqlalchemy as sa
+import webtest
 
 from agents.availability import public_holidays
 from benchmarks import generate
+from benchmarks.app import STACK_FLOOR_PATH, application_from_ini
 from benchmarks.checks import integrity
-from benchmarks.run import booking_slots, database_floor
+from benchmarks.run import ROOT, booking_slots, database_floor
 from tests.conftest import BACKENDS, POSTGRES_SERVER, TEST_DATABASE, fresh_postgres_database, migrate
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the benchmarks run on PostgreSQL")
@@ -87,3 +89,26 @@ def test_server(monkeypatch):
     import benchmarks.run
 
     monkeypatch.setattr(benchmarks.run, "SERVER", POSTGRES_SERVER.rstrip("/").replace("+psycopg", ""))
+
+
+def test_the_stack_floor_books_through_the_portals_authentication(generated, monkeypatch):
+    url, scale = generated
+    database = url.rsplit("/", 1)[1]
+    monkeypatch.setenv("PORTAL_DATABASE_URL", url.replace("postgresql://", "postgresql+psycopg://", 1))
+    monkeypatch.setenv("PORTAL_SECRET", "stack-floor-" + "x" * 32)
+    monkeypatch.setenv("PORTAL_REDIS_URL", "")
+    app = webtest.TestApp(application_from_ini(str(ROOT / "production.ini")))
+    # Far after the database floor's slots (that test books for a second).
+    client, campaign, agent, postal, start = next(islice(booking_slots_of(database, scale), 50_000, None))
+    path = STACK_FLOOR_PATH.format(client=client, campaign=campaign)
+    body = {"agent": agent, "start": start.isoformat(),
+            "prospect": {"name": "Bar Floor", "phone": "+39 02 1234567", "postal_code": postal + "00"}}
+    app.post_json(path, body, status=403)
+    operator = {"Authorization": "Bearer " + generate.token_secret(scale.seed, "operator")}
+    booked = app.post_json(path, body, headers=operator, status=201).json
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT a.number, a.state, c.action FROM appointments a JOIN changes c ON "
+                           "c.appointment_id = a.id JOIN clients k ON k.id = a.client_id "
+                           "WHERE k.slug = %s AND a.number = %s", (client, booked["number"])).fetchone()
+        assert row == (booked["number"], "to_confirm", "booked")
+        assert integrity(conn)["counter_mismatches"] == 0
