@@ -11,7 +11,7 @@ from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
 from portal.models import CLIENT_ROLES, ApiToken, User
-from portal.security import hash_password
+from portal.security import end_sessions, hash_password
 
 
 def create_zone(dbsession, client, *, slug, name, provinces=(), postal_codes=()):
@@ -55,7 +55,7 @@ def set_user_active(dbsession, user, active, *, actor=None, now):
         return user
     user.active = active
     if not active:
-        user.credentials_version += 1
+        end_sessions(dbsession, user.id, now)
         dbsession.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                           .values(revoked_at=now), execution_options={"synchronize_session": False})
     dbsession.flush()
@@ -106,7 +106,6 @@ def create_user(dbsession, *, email, password, role, name="", client=None, zones
         client_id=client.id if client is not None else None,
         agent_id=agent.id if agent is not None else None,
         active=True,
-        credentials_version=1,
     )
     if role == "zone_manager":
         user.zones = list(zones)

@@ -177,7 +177,7 @@ class Generator:
                                digest(token_secret(scale.seed, "client")), "qp_bench_c", now))
         self.client_ids = clients
         self.copy("users", ("id", "email", "name", "password_hash", "role", "client_id", "agent_id", "active",
-                            "credentials_version", "created_at", "may_book_out_of_schedule"), users)
+                            "created_at", "may_book_out_of_schedule"), users)
         self.copy("api_tokens", ("id", "user_id", "label", "digest", "prefix", "created_at"), tokens)
         self.copy("clients", ("id", "slug", "name", "timezone", "country", "account_manager_id",
                               "last_appointment_number", "created_at"),
@@ -195,8 +195,7 @@ class Generator:
 
     def user(self, users, email, role, password_hash, client_id=None):
         user_id = self.next_id("users")
-        users.append((user_id, email, email.split("@")[0], password_hash, role, client_id, None, True, 1, self.now,
-                      False))
+        users.append((user_id, email, email.split("@")[0], password_hash, role, client_id, None, True, self.now, False))
         return user_id
 
     # --- appointments and their life -------------------------------------------------------------------

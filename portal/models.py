@@ -2,7 +2,7 @@
 import hashlib
 import secrets
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -27,14 +27,32 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="it")
     # Operators trusted to book outside an agent's schedule in exceptional cases (rule 9).
     may_book_out_of_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Bumped when the password changes, so other sessions of the user end.
-    credentials_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    login_sessions: Mapped[list["LoginSession"]] = relationship(cascade="all, delete-orphan")
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"
+
+
+def digest_of(secret):
+    """What is stored of a secret (a token, a session key): its SHA-256, never the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class LoginSession(Base):
+    """A browser session opened by a login. The signed cookie carries its key and only the key's
+    SHA-256 is stored, so that logging out ends the session on the server: a copy of the cookie
+    is worth nothing afterwards. A password change or a deactivation ends all of a user's sessions."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    ended_at = mapped_column(UTCDateTime, nullable=True)
 
 
 class ApiToken(Base):
@@ -52,9 +70,7 @@ class ApiToken(Base):
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
-    @staticmethod
-    def digest_of(secret):
-        return hashlib.sha256(secret.encode()).hexdigest()
+    digest_of = staticmethod(digest_of)
 
     @classmethod
     def issue(cls, user, label=""):

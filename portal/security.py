@@ -3,20 +3,25 @@
 Permissions themselves are only ever decided by the ``__acl__`` of the
 resources (spec §4); this module just names the user.
 """
+import secrets
+from datetime import timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import SignedCookieSessionFactory
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from portal.models import ApiToken, User
+from portal.models import ApiToken, LoginSession, User, digest_of
 from portal.permissions import TRUSTED_OPERATOR
 from portal.settings import as_bool
 
 password_hasher = PasswordHasher()
 SESSION_USER = "user_id"
-SESSION_VERSION = "credentials_version"
+SESSION_KEY = "session_key"
+# A user's forgotten sessions (browser closed without logging out) are deleted at his next login.
+FORGOTTEN_AFTER = timedelta(days=30)
 
 
 def hash_password(password):
@@ -80,15 +85,30 @@ class PortalSecurityPolicy:
         return ACLHelper().permits(context, self.effective_principals(request), permission)
 
     def remember(self, request, userid, **kw):
-        user = request.dbsession.get(User, userid)
+        key = secrets.token_urlsafe(32)
+        dbsession, now = request.dbsession, request.now
+        dbsession.execute(delete(LoginSession).where(
+            LoginSession.user_id == userid,
+            (LoginSession.ended_at.is_not(None)) | (LoginSession.created_at < now - FORGOTTEN_AFTER)))
+        dbsession.add(LoginSession(user_id=userid, digest=digest_of(key), created_at=now))
         request.session.invalidate()
         request.session[SESSION_USER] = userid
-        request.session[SESSION_VERSION] = user.credentials_version
+        request.session[SESSION_KEY] = key
         return []
 
     def forget(self, request, **kw):
+        key = request.session.get(SESSION_KEY)
+        if key is not None:
+            request.dbsession.execute(update(LoginSession).where(
+                LoginSession.digest == digest_of(key), LoginSession.ended_at.is_(None)).values(ended_at=request.now))
         request.session.invalidate()
         return []
+
+
+def end_sessions(dbsession, user_id, now):
+    """End every open browser session of a user (password changed, user deactivated)."""
+    dbsession.execute(update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+                      .values(ended_at=now), execution_options={"synchronize_session": False})
 
 
 def _load_user(request):
@@ -101,13 +121,12 @@ def _load_user(request):
             ApiToken.digest == ApiToken.digest_of(secret), ApiToken.revoked_at.is_(None)
         )
         return request.dbsession.execute(query).scalar_one_or_none()
-    user_id = request.session.get(SESSION_USER)
-    if user_id is None:
+    user_id, key = request.session.get(SESSION_USER), request.session.get(SESSION_KEY)
+    if user_id is None or key is None:
         return None
-    user = request.dbsession.execute(query.where(User.id == user_id)).scalar_one_or_none()
-    if user is None or user.credentials_version != request.session.get(SESSION_VERSION):
-        return None
-    return user
+    return request.dbsession.execute(query.join(LoginSession).where(
+        User.id == user_id, LoginSession.digest == digest_of(key), LoginSession.ended_at.is_(None))
+    ).scalar_one_or_none()
 
 
 def csrf_applies(request):

@@ -16,7 +16,7 @@ from portal.models import User
 from portal.openapi import openapi_document
 from portal.resources import Root
 from portal.schemas import LoginSchema, PasswordChangeSchema
-from portal.security import check_password, hash_password
+from portal.security import check_password, end_sessions, hash_password
 
 
 def home_url(request, user):
@@ -70,7 +70,7 @@ def password_view(context, request):
             user = request.user
             if check_password(user, appstruct["current_password"]):
                 user.password_hash = hash_password(appstruct["new_password"])
-                user.credentials_version += 1
+                end_sessions(request.dbsession, user.id, request.now)  # a stolen cookie included
                 remember(request, user.id)
                 request.session.flash(
                     request.localizer.translate(_("password_changed", default="Your password has been changed.")),

@@ -6,6 +6,7 @@ import webtest
 from sqlalchemy import func, select
 
 from callcenter.models import Appointment, Hold
+from portal.models import LoginSession
 from tests.factories import PASSWORD
 from tests.functional.conftest import csrf_token, login
 
@@ -117,6 +118,33 @@ def test_logout_is_a_post_with_csrf_that_ends_the_session(testapp, tenant):
     assert response.location == "http://localhost/login"
     assert not is_logged_in(testapp)
     testapp.get(folder_url(tenant), status=302)
+
+
+def test_a_cookie_copied_before_logout_is_worth_nothing_after_it(testapp, tenant, app):
+    login(testapp, tenant.client_user)
+    thief = browser(app)
+    thief.set_cookie("portal_session", testapp.cookies["portal_session"])
+    assert is_logged_in(thief)
+    testapp.post("/logout", {"csrf_token": csrf_token(testapp)}, status=302)
+    assert thief.get(folder_url(tenant), status=302).location.startswith("http://localhost/login")
+    assert not is_logged_in(thief)
+
+
+def test_logging_out_ends_only_that_session(testapp, tenant, app):
+    other_browser = browser(app)
+    login(other_browser, tenant.client_user)
+    login(testapp, tenant.client_user)
+    testapp.post("/logout", {"csrf_token": csrf_token(testapp)}, status=302)
+    assert is_logged_in(other_browser)
+
+
+def test_a_login_keeps_one_row_and_clears_the_ended_ones(testapp, tenant, dbsession):
+    rows = select(func.count()).select_from(LoginSession).where(LoginSession.user_id == tenant.client_user.id)
+    for _ in range(3):
+        login(testapp, tenant.client_user)
+        testapp.post("/logout", {"csrf_token": csrf_token(testapp)}, status=302)
+    login(testapp, tenant.client_user)
+    assert dbsession.execute(rows).scalar_one() == 1
 
 
 def test_logout_by_get_does_not_end_the_session(testapp, tenant):
