@@ -351,11 +351,12 @@ class Generator:
                                   "draft", self.manager_ids[index % 10], now, None))
                 campaign_rows.append((campaign_id, client_id, name, f"Campagna {name} {index:04d}",
                                       APPOINTMENT_MINUTES, BUFFER_MINUTES, 36, 5, json([80, 90, 100]), needed, taken,
-                                      to_confirm, count["number_of_cancelled"], count["recovered"], pending, 2, now))
+                                      to_confirm, count["number_of_cancelled"], count["recovered"], pending, 2, now,
+                                      len(quantities) + 1))
         self.copy("campaigns", ("id", "client_id", "slug", "name", "appointment_minutes", "buffer_minutes",
                                 "cutoff_hours", "hold_minutes", "alert_thresholds", "purchased", "taken",
                                 "to_confirm", "cancelled", "recovered", "recoveries_pending", "recoveries_per_day",
-                                "created_at"), campaign_rows)
+                                "created_at", "last_step_number"), campaign_rows)
         self.copy("steps", ("id", "campaign_id", "number", "description", "quantity", "valid_from", "valid_to",
                             "state", "created_by_id", "created_at", "confirmed_at"), step_rows)
 

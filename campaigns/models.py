@@ -43,6 +43,8 @@ class Campaign(Base):
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=30)
     cutoff_hours: Mapped[int] = mapped_column(Integer, default=36)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    # The last step number given: never given twice, not even after a draft is deleted.
+    last_step_number: Mapped[int] = mapped_column(Integer, default=0)
     # Rule 12: percentages of purchased whose crossing alerts the client and its account manager.
     alert_thresholds: Mapped[list] = mapped_column(JSON, default=lambda: [80, 90, 100])
     purchased: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,6 +1,7 @@
 """Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
@@ -39,6 +40,7 @@ def create_campaign(dbsession, client, *, slug, name, appointment_minutes=60, bu
         buffer_minutes=buffer_minutes,
         cutoff_hours=cutoff_hours,
         purchased=0,
+        last_step_number=0,
         alert_thresholds=[80, 90, 100],
         taken=0,
         to_confirm=0,
@@ -100,10 +102,9 @@ def check_step_terms(quantity, valid_from, valid_to):
 def add_step(dbsession, campaign, *, quantity, now, valid_from=None, valid_to=None, description="", created_by=None):
     """A new draft step (a renewal, after the first), numbered after the campaign's last one."""
     check_step_terms(quantity, valid_from, valid_to)
-    last = dbsession.execute(select(func.max(Step.number)).where(Step.campaign_id == campaign.id)).scalar()
     step = Step(
         campaign=campaign,
-        number=(last or 0) + 1,
+        number=next_step_number(dbsession, campaign),
         quantity=quantity,
         valid_from=valid_from,
         valid_to=valid_to,
@@ -116,6 +117,18 @@ def add_step(dbsession, campaign, *, quantity, now, valid_from=None, valid_to=No
     dbsession.flush()
     note_step(dbsession, step, campaign, "step_added", {}, created_by, now)
     return step
+
+
+def next_step_number(dbsession, campaign):
+    """A number never given before, not even to a deleted draft: contracts are quoted by it. The
+    UPDATE also queues two renewals drafted at once instead of failing one of them."""
+    number = dbsession.execute(
+        update(Campaign).where(Campaign.id == campaign.id)
+        .values(last_step_number=Campaign.last_step_number + 1).returning(Campaign.last_step_number),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(campaign, "last_step_number", number)
+    return number
 
 
 def confirm_step(dbsession, step, *, now, actor=None):
@@ -151,7 +164,7 @@ def update_step(dbsession, step, *, quantity, valid_from, valid_to, description,
 
 
 def delete_step(dbsession, step, *, now, actor=None):
-    """Drop a draft that will not be signed; its number is not given again while a later step exists."""
+    """Drop a draft that will not be signed; its number is never given again."""
     refuse_if_confirmed(step)
     campaign = step.campaign
     note_step(dbsession, step, campaign, "step_deleted", {"state": step.state}, actor, now)

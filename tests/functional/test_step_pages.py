@@ -85,6 +85,15 @@ def test_editing_and_deleting_a_draft_is_recorded(dbsession, tenant):
 # --- Pages --------------------------------------------------------------------------------------------------
 
 
+def test_a_deleted_drafts_number_is_never_given_again(dbsession, tenant):
+    draft = add_step(dbsession, tenant.campaign, quantity=5, now=NOW)
+    assert draft.number == 2
+    delete_step(dbsession, draft, now=NOW)
+    assert add_step(dbsession, tenant.campaign, quantity=5, now=NOW).number == 3
+    dbsession.expire_all()
+    assert dbsession.get(Campaign, tenant.campaign.id).last_step_number == 3
+
+
 def test_the_campaign_folder_lists_its_steps_with_who_created_and_confirmed(testapp, dbsession, tenant):
     add_step(dbsession, tenant.campaign, quantity=40, now=NOW, description="Renewal 2027",
              created_by=tenant.account_manager)
