@@ -65,6 +65,15 @@ class StepCreate(colander.MappingSchema):
         _valid_range(node, value)
 
 
+class StepUpdate(colander.MappingSchema):
+    """PATCH of a draft step's terms: only what is sent changes (the dates are checked together after)."""
+
+    quantity = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 1_000_000), missing=colander.drop)
+    valid_from = colander.SchemaNode(colander.Date(), missing=colander.drop)
+    valid_to = colander.SchemaNode(colander.Date(), missing=colander.drop)
+    description = colander.SchemaNode(colander.String(), validator=colander.Length(max=500), missing=colander.drop)
+
+
 class CampaignSettings(colander.MappingSchema):
     """PATCH of a campaign's booking settings: only what is sent changes."""
 

@@ -122,6 +122,22 @@ def step_get(context, request):
     return step_json(context.step)
 
 
+@api_view(context=StepResource, request_method="PATCH", permission=P.MANAGE)
+def step_update(context, request):
+    step = context.step
+    terms = {"quantity": step.quantity, "valid_from": step.valid_from, "valid_to": step.valid_to,
+             "description": step.description}
+    terms.update(parse(request, schemas.StepUpdate()))
+    return step_json(services.update_step(request.dbsession, step, now=request.now, actor=request.user, **terms))
+
+
+@api_view(context=StepResource, request_method="DELETE", permission=P.MANAGE)
+def step_delete(context, request):
+    services.delete_step(request.dbsession, context.step, now=request.now, actor=request.user)
+    request.response.status_int = 204
+    return request.response
+
+
 @api_view(context=StepResource, name="confirm", request_method="POST", permission=P.MANAGE)
 def step_confirm(context, request):
     step = services.confirm_step(request.dbsession, context.step, now=request.now, actor=request.user)

@@ -32,6 +32,9 @@ class ApiClient:
         return self.testapp.post_json("/api/v1" + path, body if body is not None else {}, headers=self.headers,
                                       status=status)
 
+    def patch(self, path, body, status=200):
+        return self.testapp.patch_json("/api/v1" + path, body, headers=self.headers, status=status)
+
     def delete(self, path, status=204):
         return self.testapp.delete("/api/v1" + path, headers=self.headers, status=status)
 

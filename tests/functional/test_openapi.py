@@ -47,6 +47,8 @@ OPERATION_OF_VIEW = {
     (StepContainer, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/steps"),
     (StepContainer, "", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/steps"),
     (StepResource, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/steps/{number}"),
+    (StepResource, "", "PATCH"): ("patch", "/clients/{client}/campaigns/{campaign}/steps/{number}"),
+    (StepResource, "", "DELETE"): ("delete", "/clients/{client}/campaigns/{campaign}/steps/{number}"),
     (StepResource, "confirm", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm"),
     (CampaignAppointments, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}/appointments"),
     (CampaignAppointments, "", "POST"): ("post", "/clients/{client}/campaigns/{campaign}/appointments"),
@@ -382,7 +384,11 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
              {"quantity": 2, "valid_from": "2026-11-01", "valid_to": "2027-06-30", "description": "First"}, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps", admin, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps/{number}", admin, number=1, **campaign)
+    api.call("patch", "/clients/{client}/campaigns/{campaign}/steps/{number}", admin, body={"description": "Signed"},
+             number=1, **campaign)
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm", admin, number=1, **campaign)
+    api.call("post", "/clients/{client}/campaigns/{campaign}/steps", admin, 201, {"quantity": 1}, **campaign)
+    api.call("delete", "/clients/{client}/campaigns/{campaign}/steps/{number}", admin, 204, number=2, **campaign)
     settings = api.call("patch", "/clients/{client}/campaigns/{campaign}", admin,
                         body={"hold_minutes": 10, "cutoff_hours": 36}, **campaign).json
     assert (settings["hold_minutes"], settings["appointment_minutes"]) == (10, 45)
@@ -675,6 +681,8 @@ def test_the_documented_request_schemas_refuse_what_the_server_refuses(document)
              "prospect": {"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121", "email": "x@y.it"}},
         ],
         ("post", "/users"): [{"email": "a@example.test", "password": "long enough pw", "role": "superuser"}],
+        ("patch", "/clients/{client}/campaigns/{campaign}/steps/{number}"): [{"quantity": 0}, {"quantity": "3"},
+                                                                            {"state": "confirmed"}],
         ("patch", "/clients/{client}/campaigns/{campaign}"): [{"hold_minutes": 0}, {"hold_minutes": "5"},
                                                               {"purchased": 100}, {"slug": "renamed"}],
         ("post", "/clients/{client}/campaigns/{campaign}/fields"): [

@@ -198,3 +198,46 @@ def test_another_tenants_account_manager_cannot_touch_the_steps(testapp, dbsessi
     testapp.get(campaign_url(tenant) + "steps/1/summary", status=403)
     testapp.get(campaign_url(tenant) + "steps/add", status=403)
     testapp.get(campaign_url(tenant) + "steps/99/summary", status=404)
+
+
+# --- API ----------------------------------------------------------------------------------------------------
+
+
+def steps_api(tenant):
+    return f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/steps/"
+
+
+def test_the_api_changes_only_what_is_sent_of_a_draft_and_deletes_it(api, dbsession, tenant):
+    add_step(dbsession, tenant.campaign, quantity=5, now=NOW, valid_from=date(2027, 1, 1), description="Renewal")
+    manager = api(tenant.account_manager)
+    changed = manager.patch(steps_api(tenant) + "2", {"quantity": 8}).json
+    assert (changed["quantity"], changed["valid_from"], changed["description"]) == (8, "2027-01-01", "Renewal")
+    manager.delete(steps_api(tenant) + "2")
+    manager.get(steps_api(tenant) + "2", status=404)
+    assert manager.post(steps_api(tenant), {"quantity": 1}).json["number"] == 3
+    actions = dbsession.execute(select(Change.action).where(Change.subject == "step").order_by(Change.id)).scalars()
+    assert list(actions)[-4:] == ["step_added", "step_changed", "step_deleted", "step_added"]
+
+
+def test_the_api_refuses_to_change_or_delete_a_signed_step_and_reversed_dates(api, dbsession, tenant):
+    add_step(dbsession, tenant.campaign, quantity=5, now=NOW, valid_from=date(2027, 1, 1))
+    manager = api(tenant.account_manager)
+    for answer in (manager.patch(steps_api(tenant) + "1", {"quantity": 99}, status=409),
+                   manager.delete(steps_api(tenant) + "1", status=409)):
+        assert answer.json["error"]["code"] == "conflict"
+    reversed_dates = manager.patch(steps_api(tenant) + "2", {"valid_to": "2026-12-31"}, status=400).json["error"]
+    assert (reversed_dates["code"], reversed_dates["field"]) == ("validation_error", "valid_to")
+    assert purchased(dbsession, tenant) == 10
+    assert [step.quantity for step in services.campaign_steps(dbsession, tenant.campaign)] == [10, 5]
+
+
+@pytest.mark.parametrize("role", ["client", "zone_manager", "agent", "operator"])
+def test_only_who_manages_the_client_changes_steps_through_the_api(api, dbsession, tenant, role):
+    add_step(dbsession, tenant.campaign, quantity=5, now=NOW)
+    caller = api(tenant.user(role))
+    caller.patch(steps_api(tenant) + "2", {"quantity": 6}, status=403)
+    caller.delete(steps_api(tenant) + "2", status=403)
+    outsider = api(Tenant(dbsession, purchased=1).account_manager)
+    outsider.patch(steps_api(tenant) + "2", {"quantity": 6}, status=403)
+    outsider.delete(steps_api(tenant) + "2", status=403)
+    assert [step.quantity for step in services.campaign_steps(dbsession, tenant.campaign)] == [10, 5]
