@@ -46,6 +46,7 @@ def address_node(**kw):
 
 
 def capitals(value):
+    """A province as stored: trimmed, in capitals; blank is not given."""
     if not isinstance(value, str):
         return value
     return value.strip().upper() or colander.null
