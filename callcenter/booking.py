@@ -78,6 +78,7 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
         prospect_name=prospect["name"],
         prospect_phone=prospect["phone"],
         prospect_postal_code=prospect["postal_code"],
+        **prospect_details(prospect),
         notes=notes or "",
         fields=values,
         out_of_schedule=out_of_schedule,
@@ -214,6 +215,13 @@ def next_appointment_number(dbsession, client_id):
         .returning(Client.last_appointment_number),
         execution_options={"synchronize_session": False},
     ).scalar_one()
+
+
+def prospect_details(prospect):
+    """The prospect's optional columns (spec §2): company, address, province (in capitals, MI)."""
+    province = prospect.get("province")
+    return {"prospect_company": prospect.get("company") or None, "prospect_address": prospect.get("address") or None,
+            "prospect_province": province.strip().upper() if province else None}
 
 
 def zone_for(agent, prospect):

@@ -36,6 +36,11 @@ AGENTS = (
 )
 PROSPECTS = ("Bar Centrale", "Ferramenta Galli", "Studio Conti", "Panificio Moretti", "Hotel Lago",
              "Ottica Marino", "Farmacia Greco", "Autofficina Bruno", "Pizzeria Napoli", "Fioreria Costa")
+PEOPLE = ("Giovanni Galli", "Sara Conti", "Andrea Moretti", "Elena Marino", "Davide Greco", "Marta Bruno",
+          "Stefano Costa", "Francesca Rizzo", "Roberto Lombardi", "Silvia Colombo")
+STREETS = ("Via Roma", "Corso Italia", "Via Garibaldi", "Via Mazzini", "Viale Europa", "Via Dante")
+# Postal code prefix -> (town, province) of the demo zones.
+TOWNS = {"20": ("Milano", "MI"), "209": ("Monza", "MB"), "10": ("Torino", "TO"), "40": ("Bologna", "BO")}
 START_HOURS = (9, 11, 14, 16)
 
 
@@ -89,6 +94,7 @@ def load_demo_data(dbsession, *, now):
 def _book_history(dbsession, client, campaign, agents, operator, today, now):
     """168 confirmed (past and next days), 21 to confirm (coming days), 4 cancelled."""
     rng = random.Random(2026)
+    people = random.Random(2027)  # a stream of its own: the history above stays the same
     past = _slots(agents, today - timedelta(days=150), today - timedelta(days=1), client.timezone)
     future = _slots(agents, today + timedelta(days=2), today + timedelta(days=30), client.timezone)
     rng.shuffle(past)
@@ -101,12 +107,16 @@ def _book_history(dbsession, client, campaign, agents, operator, today, now):
     for number, (state, (agent, start)) in enumerate(plan, start=1):
         start, end, busy_until = appointment_span(start, campaign.appointment_minutes, campaign.buffer_minutes)
         zone = agent.zones[0]
+        company = f"{rng.choice(PROSPECTS)} {number}"
+        phone = f"+39 02 {rng.randint(1000000, 9999999)}"
+        postal_code = rng.choice(zone.postal_codes)
+        town, province = town_of(postal_code)
         dbsession.add(Appointment(
             client_id=client.id, number=number, campaign_id=campaign.id, agent_id=agent.id, zone_id=zone.id,
             start_at=start, end_at=end, busy_until=busy_until, state=state,
-            prospect_name=f"{rng.choice(PROSPECTS)} {number}",
-            prospect_phone=f"+39 02 {rng.randint(1000000, 9999999)}",
-            prospect_postal_code=rng.choice(zone.postal_codes),
+            prospect_name=people.choice(PEOPLE), prospect_company=company, prospect_phone=phone,
+            prospect_address=f"{people.choice(STREETS)} {people.randint(1, 120)}, {town}",
+            prospect_postal_code=postal_code, prospect_province=province,
             notes="", fields={}, booked_by_id=operator.id,
             created_at=min(start - timedelta(days=3), now),
         ))
@@ -116,6 +126,12 @@ def _book_history(dbsession, client, campaign, agents, operator, today, now):
     cancelled = sum(1 for state, _ in plan if state == "cancelled")
     change_counters(dbsession, campaign.id, taken=confirmed + to_confirm, to_confirm=to_confirm, cancelled=cancelled)
     dbsession.flush()
+
+
+def town_of(postal_code):
+    """The demo town of a postal code: the longest known prefix wins (20900 is Monza, not Milano)."""
+    prefix = max((prefix for prefix in TOWNS if postal_code.startswith(prefix)), key=len)
+    return TOWNS[prefix]
 
 
 def _slots(agents, first_day, last_day, tz):

@@ -46,15 +46,18 @@ COLUMNS = (
     (_("Zone"), 16),
     (_("Agent"), 22),
     (_("Prospect name"), 28),
+    (_("Company"), 28),
     (_("Phone"), 16),
+    (_("Address"), 32),
     (_("Postal code"), 11),
+    (_("Province"), 9),
     (_("Notes"), 40),
     (_("Outcome"), 18),
     (_("Confirmed on"), 17),
     (_("Cancelled on"), 17),
     (_("Booked on"), 17),
 )
-DATE_COLUMNS = {1, 11, 12, 13}
+DATE_COLUMNS = {1, 14, 15, 16}
 
 
 def setting(settings, name, default):
@@ -70,8 +73,9 @@ def rows_query(scope, filters, *, tz):
     """The folder's appointments as plain rows, oldest first, with the names they show."""
     query = (
         select(Appointment.id, Appointment.number, Appointment.start_at, Appointment.state, Campaign.name,
-               Zone.name, Agent.name, Appointment.prospect_name, Appointment.prospect_phone,
-               Appointment.prospect_postal_code, Appointment.notes, Appointment.outcome, Appointment.confirmed_at,
+               Zone.name, Agent.name, Appointment.prospect_name, Appointment.prospect_company,
+               Appointment.prospect_phone, Appointment.prospect_address, Appointment.prospect_postal_code,
+               Appointment.prospect_province, Appointment.notes, Appointment.outcome, Appointment.confirmed_at,
                Appointment.cancelled_at, Appointment.created_at, Appointment.fields)
         .select_from(Appointment)
         .join(Campaign, Campaign.id == Appointment.campaign_id)
@@ -127,13 +131,15 @@ def write_workbook(target, dbsession, *, client, scope, filters, translate, prog
     result = dbsession.execute(rows_query(scope, filters, tz=tz).execution_options(yield_per=batch))
     done = 0
     for row in result:
-        values = [row[1], local(row[2], zone), states.get(row[3], row[3]), row[4], row[5] or "", row[6], row[7],
-                  row[8], row[9], row[10] or "", outcomes.get(row[11], "") if row[11] else "", local(row[12], zone),
-                  local(row[13], zone), local(row[14], zone)]
+        (_id, number, start, state, campaign, zone_name, agent, name, company, phone, address, postal_code, province,
+         notes, outcome, confirmed_at, cancelled_at, created_at, own) = row
+        values = [number, local(start, zone), states.get(state, state), campaign, zone_name or "", agent, name,
+                  company or "", phone, address or "", postal_code, province or "", notes or "",
+                  outcomes.get(outcome, "") if outcome else "", local(confirmed_at, zone), local(cancelled_at, zone),
+                  local(created_at, zone)]
         values = [dated(sheet, value, index) if index in DATE_COLUMNS and value is not None else value
                   for index, value in enumerate(values)]
-        own = row[15] or {}
-        values += [field_value(sheet, own.get(name), kind) for name, _label, kind in fields]
+        values += [field_value(sheet, (own or {}).get(name), kind) for name, _label, kind in fields]
         sheet.append(values)
         done += 1
         if progress is not None and done % batch == 0:

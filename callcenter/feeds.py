@@ -179,11 +179,15 @@ def build_calendar(request, feed, appointments, revision_of, now):
         event.add("dtend", appointment.end_at.astimezone(tz))
         event.add("status", STATUS_OF_STATE[appointment.state])
         event.add("summary", f"{appointment.prospect_name} · {appointment.campaign.name}")
-        event.add("location", appointment.prospect_postal_code)
+        event.add("location", appointment.place)
         lines = [
             f"{translate(_('Campaign'))}: {appointment.campaign.name}",
             f"{translate(_('Agent'))}: {appointment.agent.name}",
             f"{translate(_('Prospect'))}: {appointment.prospect_name}",
+        ]
+        if appointment.prospect_company:
+            lines.append(f"{translate(_('Company'))}: {appointment.prospect_company}")
+        lines += [
             f"{translate(_('Phone'))}: {appointment.prospect_phone}",
             f"{translate(_('Appointment'))}: {appointment.number}",
         ]

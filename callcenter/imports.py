@@ -13,7 +13,7 @@ from zipfile import BadZipFile
 
 from agents.services import agent_by_slug
 from callcenter.booking import (check_agent_of_campaign, flush_refusing_overlaps, lock_agent_calendar,
-                                next_appointment_number, zone_for)
+                                next_appointment_number, prospect_details, zone_for)
 from callcenter.holds import refuse_if_booked
 from callcenter.models import ACTIVE_STATES, Appointment
 from callcenter.rules import appointment_span, as_utc, local_to_utc
@@ -35,6 +35,9 @@ COLUMNS = {
     "name": ("nome", "name"),
     "phone": ("telefono", "phone"),
     "postal_code": ("cap", "postal code", "postal_code"),
+    # Optional: after the required ones, so that older model files keep their first columns.
+    "company": ("azienda", "company", "ragione sociale"),
+    "address": ("indirizzo", "address"),
     "province": ("provincia", "province"),
     "notes": ("note", "notes"),
 }
@@ -44,7 +47,7 @@ STATE_WORDS = {
     "confirmed": ("confirmed", "confermato", "confermata"),
     "cancelled": ("cancelled", "annullato", "annullata", "canceled"),
 }
-PROSPECT_KEYS = ("name", "phone", "postal_code", "province")
+PROSPECT_KEYS = ("name", "company", "phone", "address", "postal_code", "province")
 
 
 def import_appointments(dbsession, *, campaign, rows, imported_by, now, row_numbers=None):
@@ -106,7 +109,8 @@ def import_row(dbsession, campaign, row, *, imported_by, now):
         campaign_id=campaign.id, agent_id=agent.id, zone_id=zone_for(agent, prospect),
         start_at=start, end_at=end, busy_until=busy_until, state=state,
         prospect_name=prospect["name"], prospect_phone=prospect["phone"],
-        prospect_postal_code=prospect["postal_code"], notes=row["notes"] or "", fields=values,
+        prospect_postal_code=prospect["postal_code"], **prospect_details(prospect),
+        notes=row["notes"] or "", fields=values,
         cancelled_at=now if state == "cancelled" else None, booked_by_id=None,
         # The old system's booking day is unknown: a past meeting was booked by its day at the latest,
         # so the burn rate of the dashboard sees history where it happened, not all of it today.
@@ -286,6 +290,6 @@ def template_workbook(campaign):
     sheet.append([COLUMNS[key][0].upper() if key == "postal_code" else COLUMNS[key][0].capitalize() for key in COLUMNS]
                  + [field.label for field in campaign.fields])
     sheet.freeze_panes = "A2"
-    for letter in "ABCDEFGH":
+    for letter in "ABCDEFGHIJ":
         sheet.column_dimensions[letter].width = 18
     return workbook

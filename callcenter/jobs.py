@@ -277,17 +277,15 @@ class Words:
     def appointment(self, appointment, tz, language):
         zone = ZoneInfo(tz)
         start, end = appointment.start_at.astimezone(zone), appointment.end_at.astimezone(zone)
-        extra = appointment.fields or {}
-        address = ", ".join(str(part) for part in (extra.get("address") or extra.get("indirizzo"),
-                                                   appointment.prospect_postal_code) if part)
         return {
             "number": appointment.number,
             "date": format_date(start.date(), "EEE d MMM y", locale=language),
             "time": format_time(start, "HH:mm", locale=language),
             "end": format_time(end, "HH:mm", locale=language),
             "prospect": appointment.prospect_name,
+            "company": appointment.prospect_company or "",
             "phone": appointment.prospect_phone,
-            "address": address,
+            "address": appointment.place,
             "postal_code": appointment.prospect_postal_code,
             "campaign": appointment.campaign.name,
             "state": self.translate(STATE_WORDS.get(appointment.state, appointment.state), language),

@@ -1,16 +1,20 @@
-"""portal-manage <ini> create-user | create-token | demo-data | migrate | worker | relay-outbox (spec §11)."""
+"""portal-manage <ini> create-user | create-token | demo-data | migrate | worker | relay-outbox | run-periodic
+(spec §11)."""
 import argparse
 import getpass
 import sys
 
-from pyramid.paster import bootstrap, setup_logging
+from pyramid.paster import get_appsettings, setup_logging
+from pyramid.scripting import prepare
 from sqlalchemy import func, select
 
 from agents.services import agent_by_slug, client_by_slug, create_user, zones_by_slug
 from callcenter.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
+from portal import make_app
 from portal.errors import RuleViolation
 from portal.models import ROLES, ApiToken, User
 from portal.outbox import get_context, relay
+from portal.periodic import PERIODIC_TASKS, run_all
 
 
 def main(argv=None):
@@ -33,17 +37,21 @@ def main(argv=None):
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--simple", action="store_true", help="run jobs in the worker's own process (no fork)")
     commands.add_parser("relay-outbox", help="push outbox jobs that were not pushed after commit")
+    commands.add_parser("run-periodic", help="run every periodic task once (relay, recoveries, worklists, "
+                                             "agendas, reminders, old exports)")
     commands.add_parser("migrate", help="bring the database schema to the latest revision")
     args = parser.parse_args(argv)
     setup_logging(args.config_uri)
     if args.command == "migrate":
         return migrate(args.config_uri)
-    if args.command in ("worker", "relay-outbox"):
+    if args.command in ("worker", "relay-outbox", "run-periodic"):
         with bootstrap(args.config_uri):
             context = get_context()
             if args.command == "relay-outbox":
                 print(f"pushed {relay(context)} outbox job(s)")
                 return 0
+            if args.command == "run-periodic":
+                return run_periodic(context)
             return run_worker(context, burst=args.burst, simple=args.simple)
     with bootstrap(args.config_uri) as env:
         request = env["request"]
@@ -54,6 +62,13 @@ def main(argv=None):
             field = f" ({violation.field})" if violation.field else ""
             print(f"error: {violation.code}{field}: {request.localizer.translate(violation.message)}", file=sys.stderr)
             return 2
+
+
+def bootstrap(config_uri):
+    """The app's registry and a request, like pyramid's ``bootstrap``, but through ``make_app``: a
+    command never starts the web server's in-process scheduler."""
+    app = make_app(get_appsettings(config_uri))
+    return prepare(registry=app.registry)
 
 
 def create_user_command(request, args):
@@ -91,6 +106,19 @@ def demo_data_command(request, args):
     for email, role in DEMO_LOGINS:
         print(f"  {role:<16} {email}")
     return 0
+
+
+def run_periodic(context):
+    """Every periodic task once, each in its own transaction; a failure is reported and the others run."""
+    failed = 0
+    for task in PERIODIC_TASKS:
+        result = run_all(context, (task,))[task.function]
+        if isinstance(result, Exception):
+            failed += 1
+            print(f"{task.function}: failed: {result!r}", file=sys.stderr)
+        else:
+            print(f"{task.function}: {result}")
+    return 1 if failed else 0
 
 
 def run_worker(context, burst=False, simple=False):

@@ -45,6 +45,10 @@ class Appointment(Base):
     prospect_name: Mapped[str] = mapped_column(String(200))
     prospect_phone: Mapped[str] = mapped_column(String(40))
     prospect_postal_code: Mapped[str] = mapped_column(String(10))
+    # The rest of the prospect (spec §2), optional: the agent's agenda and calendar show the address.
+    prospect_company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prospect_address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    prospect_province: Mapped[str | None] = mapped_column(String(2), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
     # Booked outside the agent's schedule by someone allowed to (rule 9): kept for the record.
@@ -71,6 +75,15 @@ class Appointment(Base):
     @property
     def active(self):
         return self.state in ACTIVE_STATES
+
+    @property
+    def place(self):
+        """Where the agent goes, on one line: the prospect's address (else a campaign field named
+        address, as campaigns asked for it before the prospect had one), postal code and province."""
+        extra = self.fields or {}
+        street = self.prospect_address or extra.get("address") or extra.get("indirizzo")
+        area = " ".join(part for part in (self.prospect_postal_code, self.prospect_province) if part)
+        return ", ".join(str(part) for part in (street, area) if part)
 
 
 class Hold(Base):

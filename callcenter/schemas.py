@@ -33,13 +33,43 @@ def postal_code_node(**kw):
 
 
 PROVINCE = r"^[A-Za-z]{2}\Z"
+COMPANY_LENGTH = 200
+ADDRESS_LENGTH = 300
+
+
+def company_node(**kw):
+    return colander.SchemaNode(colander.String(), validator=colander.Length(max=COMPANY_LENGTH), missing=None, **kw)
+
+
+def address_node(**kw):
+    return colander.SchemaNode(colander.String(), validator=colander.Length(max=ADDRESS_LENGTH), missing=None, **kw)
+
+
+def capitals(value):
+    """A province as stored: trimmed, in capitals; blank is not given."""
+    if not isinstance(value, str):
+        return value
+    return value.strip().upper() or colander.null
+
+
+def province_node(**kw):
+    """Two letters, stored in capitals (MI)."""
+    return colander.SchemaNode(
+        colander.String(),
+        validator=colander.Regex(PROVINCE, _("bad_province", default="A province is two letters, e.g. MI.")),
+        preparer=capitals,
+        missing=None,
+        **kw,
+    )
 
 
 class Prospect(colander.MappingSchema):
     name = prospect_name_node()
     phone = phone_node()
     postal_code = postal_code_node()
-    province = colander.SchemaNode(colander.String(), validator=colander.Regex(PROVINCE), missing=None)
+    company = company_node()
+    address = address_node()
+    province = province_node()
 
 
 class BookingCreate(colander.MappingSchema):
@@ -196,7 +226,12 @@ class BookingForm(CSRFSchema):
 
     prospect_name = prospect_name_node(title=_("Prospect name"))
     prospect_phone = phone_node(title=_("Phone"), widget=deform.widget.TextInputWidget(attributes={"type": "tel"}))
+    prospect_company = company_node(title=_("Company"))
+    prospect_address = address_node(
+        title=_("Address"), description=_("address_help", default="Street and number, town: the agent goes there."))
     prospect_postal_code = postal_code_node(title=_("Postal code"))
+    prospect_province = province_node(title=_("Province"),
+                                      widget=deform.widget.TextInputWidget(attributes={"maxlength": "2"}))
     recovers = colander.SchemaNode(colander.Int(), widget=deform.widget.HiddenWidget(), missing=None,
                                    validator=colander.Range(1, 2**31 - 1))
     notes = colander.SchemaNode(

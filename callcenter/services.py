@@ -97,6 +97,7 @@ def _text_matches(text):
     pattern = f"%{text.strip().lower()}%"
     clauses = [
         func.lower(Appointment.prospect_name).like(pattern),
+        func.lower(Appointment.prospect_company).like(pattern),
         Appointment.prospect_phone.like(pattern),
         Appointment.prospect_postal_code.like(pattern),
     ]

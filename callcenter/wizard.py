@@ -204,7 +204,7 @@ def prospect_step(context, request):
         request.response.status_int = violation.status if violation is not None else 400
         rendered = form.render()
     else:
-        prefill = {"prospect_postal_code": area["postal_code"]} if area.get("postal_code") else {}
+        prefill = prefill_of(area)
         if area.get("recovers"):
             prefill["recovers"] = area["recovers"]
         rendered = form.render(prefill)
@@ -294,7 +294,7 @@ def out_of_schedule_page(context, request):
         request.response.status_int = status
         rendered = form.render()
     else:
-        rendered = form.render({"prospect_postal_code": area["postal_code"]} if area.get("postal_code") else {})
+        rendered = form.render(prefill_of(area))
     return {"campaign": campaign, "counts": campaign_counts(campaign), "form": rendered,
             "back_url": request.resource_url(context, "book", query=area or None)}
 
@@ -338,9 +338,14 @@ def validate_form(form, request):
     return validate(form, request)
 
 
+def prefill_of(area):
+    """The prospect's inputs the area already answers: the postal code or the province typed in step 1."""
+    return {f"prospect_{key}": area[key] for key in ("postal_code", "province") if area.get(key)}
+
+
 def prospect_of(appstruct):
-    return {"name": appstruct["prospect_name"], "phone": appstruct["prospect_phone"],
-            "postal_code": appstruct["prospect_postal_code"]}
+    return {key: appstruct[f"prospect_{key}"] for key in ("name", "phone", "postal_code", "company", "address",
+                                                         "province")}
 
 
 def parse_local(text):
@@ -360,8 +365,9 @@ def form_field(field):
         return None
     if field.startswith("fields."):
         return schemas.FIELD_PREFIX + field.split(".", 1)[1]
-    return {"prospect.name": "prospect_name", "prospect.phone": "prospect_phone",
-            "prospect.postal_code": "prospect_postal_code"}.get(field, field)
+    if field.startswith("prospect."):
+        return "prospect_" + field.split(".", 1)[1]
+    return field
 
 
 def booked(request, campaign_folder, appointment):

@@ -21,7 +21,14 @@ def make_app(settings, dbsession_factory=None):
 
 
 def main(global_config, **settings):
-    return make_app(settings)
+    """The paste entry point (pserve, gunicorn): the app and, when no Redis URL is set, its periodic
+    tasks on a thread of this process (spec §7). Tests and `portal-manage` call ``make_app`` alone."""
+    from portal.outbox import get_context
+    from portal.periodic import start_in_process_scheduler
+
+    app = make_app(settings)
+    start_in_process_scheduler(app.registry, get_context())
+    return app
 
 
 def includeme(config):

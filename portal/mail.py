@@ -36,11 +36,12 @@ class MailKind:
 
 
 SAMPLE_APPOINTMENT = {
-    "number": 128, "date": "gio 26 nov 2026", "time": "10:00", "end": "11:00", "prospect": "Bar Centrale",
-    "phone": "+39 02 1234567", "address": "Via Roma 1, 20121", "postal_code": "20121", "campaign": "Serramenti 2026",
+    "number": 128, "date": "gio 26 nov 2026", "time": "10:00", "end": "11:00", "prospect": "Giovanni Galli",
+    "company": "Bar Centrale", "phone": "+39 02 1234567", "address": "Via Roma 1, Milano, 20121 MI",
+    "postal_code": "20121", "campaign": "Serramenti 2026",
     "state": "confermato", "notes": "Suonare due volte",
 }
-APPOINTMENT_FIELDS = "number, date, time, end, prospect, phone, address, postal_code, campaign, state, notes"
+APPOINTMENT_FIELDS = "number, date, time, end, prospect, company, phone, address, postal_code, campaign, state, notes"
 # The sample data in English: dates and states are written in the mail's language.
 ENGLISH_SAMPLE = {"date": "Thu 26 Nov 2026", "day": "Thursday 26 November 2026", "state": "Confirmed",
                   "notes": "Ring twice"}
@@ -87,18 +88,21 @@ AGENDA = MailKind(
     ),
     sample={"client": "Demo Serramenti", "agent": "Mario Rossi", "day": "giovedì 26 novembre 2026", "count": 2,
             "appointments": [SAMPLE_APPOINTMENT, dict(SAMPLE_APPOINTMENT, number=131, time="14:30", end="15:30",
-                                                      prospect="Ferramenta Bianchi", phone="+39 02 7654321",
+                                                      prospect="Laura Bianchi", company="Ferramenta Bianchi",
+                                                      phone="+39 02 7654321", address="Corso Como 5, Milano, 20154 MI",
                                                       state="da confermare", notes="")]},
     defaults={
         "it": ("Appuntamenti di {{ day }} ({{ count }})",
                "Buongiorno {{ agent }},\n\necco gli appuntamenti di {{ day }}:\n\n"
-               "{% for a in appointments %}{{ a.time }}-{{ a.end }}  n. {{ a.number }}  {{ a.prospect }}\n"
+               "{% for a in appointments %}{{ a.time }}-{{ a.end }}  n. {{ a.number }}  {{ a.prospect }}"
+               "{% if a.company %} ({{ a.company }}){% endif %}\n"
                "    {{ a.address }} · tel. {{ a.phone }}\n    {{ a.campaign }} · {{ a.state }}"
                "{% if a.notes %}\n    Note: {{ a.notes }}{% endif %}\n\n{% endfor %}"
                "Buon lavoro.\n"),
         "en": ("Appointments of {{ day }} ({{ count }})",
                "Good morning {{ agent }},\n\nhere are the appointments of {{ day }}:\n\n"
-               "{% for a in appointments %}{{ a.time }}-{{ a.end }}  no. {{ a.number }}  {{ a.prospect }}\n"
+               "{% for a in appointments %}{{ a.time }}-{{ a.end }}  no. {{ a.number }}  {{ a.prospect }}"
+               "{% if a.company %} ({{ a.company }}){% endif %}\n"
                "    {{ a.address }} · phone {{ a.phone }}\n    {{ a.campaign }} · {{ a.state }}"
                "{% if a.notes %}\n    Notes: {{ a.notes }}{% endif %}\n\n{% endfor %}"
                "Have a good day.\n"),
@@ -122,13 +126,15 @@ REMINDER = MailKind(
         "it": ("Promemoria: {{ appointment.prospect }}, {{ appointment.date }} {{ appointment.time }}",
                "Buongiorno {{ agent }},\n\nle ricordiamo l'appuntamento n. {{ appointment.number }}:\n\n"
                "{{ appointment.date }}, {{ appointment.time }}-{{ appointment.end }}\n"
-               "{{ appointment.prospect }}\n{{ appointment.address }} · tel. {{ appointment.phone }}\n"
+               "{{ appointment.prospect }}{% if appointment.company %} ({{ appointment.company }}){% endif %}\n"
+               "{{ appointment.address }} · tel. {{ appointment.phone }}\n"
                "{{ appointment.campaign }} · {{ appointment.state }}\n"
                "{% if appointment.notes %}Note: {{ appointment.notes }}\n{% endif %}"),
         "en": ("Reminder: {{ appointment.prospect }}, {{ appointment.date }} {{ appointment.time }}",
                "Good morning {{ agent }},\n\na reminder of appointment no. {{ appointment.number }}:\n\n"
                "{{ appointment.date }}, {{ appointment.time }}-{{ appointment.end }}\n"
-               "{{ appointment.prospect }}\n{{ appointment.address }} · phone {{ appointment.phone }}\n"
+               "{{ appointment.prospect }}{% if appointment.company %} ({{ appointment.company }}){% endif %}\n"
+               "{{ appointment.address }} · phone {{ appointment.phone }}\n"
                "{{ appointment.campaign }} · {{ appointment.state }}\n"
                "{% if appointment.notes %}Notes: {{ appointment.notes }}\n{% endif %}"),
     },

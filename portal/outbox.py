@@ -3,7 +3,7 @@
 A job is requested inside the business transaction by writing an outbox row.
 Once that transaction commits, the row is pushed to RQ (or, with no Redis,
 run in-process). Rows that did not make it (Redis down, process killed) are
-pushed again by ``relay``, which RQ's scheduler runs every minute. A job marks
+pushed again by ``relay``, which the scheduler runs every minute (``portal/periodic.py``). A job marks
 its row done in the same transaction as its effect, so a job run twice does
 its work once.
 """
@@ -159,10 +159,11 @@ def run(job_id):
         return result
 
 
-def run_task(function):
-    """A periodic job from RQ's scheduler: ``function(dbsession, context)`` in one transaction.
-    Such tasks are idempotent by what they read (a second run finds nothing left to do)."""
-    context = get_context()
+def run_task(function, context=None):
+    """A periodic job (RQ's scheduler, the in-process one, `portal-manage run-periodic`):
+    ``function(dbsession, context)`` in one transaction. Such tasks are idempotent by what they
+    read (a second run finds nothing left to do)."""
+    context = context or get_context()
     with transaction.manager:
         dbsession = get_tm_session(context.session_factory, transaction.manager)
         module, name = function.split(":")

@@ -64,7 +64,7 @@ def test_a_large_export_runs_on_the_worker_to_100_percent_with_the_pages_numbers
     rows = list(appointments.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == [1, 2, 3, 4, 5, 7, 6]  # by date
     assert rows[3][1].isoformat() == "2026-12-01T00:30:00"  # typed, in Rome's time
-    assert rows[3][2] == "Confermato" and rows[3][10].startswith("Potenziale cliente assente")
+    assert rows[3][2] == "Confermato" and rows[3][13].startswith("Potenziale cliente assente")
 
     report = testapp.get("/api/v1" + client_path + "/totals").json
     sheet = list(totals_sheet.iter_rows(values_only=True))

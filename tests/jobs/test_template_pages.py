@@ -78,7 +78,7 @@ def test_edit_preview_save_and_reset_a_template(testapp, dbsession, tenant):  # 
     form["body_it"] = "{% for a in appointments %}{{ a.time }} {{ a.prospect }}\n{% endfor %}"
     preview = form.submit("preview")
     subjects = [node.text for node in preview.html.select(".preview-subject")]
-    assert subjects[0] == "Giornata di Mario Rossi" and "10:00 Bar Centrale" in preview.html.select(".preview-body")[0].text
+    assert subjects[0] == "Giornata di Mario Rossi" and "10:00 Giovanni Galli" in preview.html.select(".preview-body")[0].text
     assert stored(dbsession) == 0  # a preview saves nothing
 
     form = preview.forms["template-form"]
