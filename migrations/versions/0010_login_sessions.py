@@ -2,7 +2,7 @@
 nothing); they replace the users' credentials version.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-23 14:00:00.000000
 """
 from alembic import op
@@ -11,7 +11,7 @@ import portal.db
 
 
 revision = '0010'
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
