@@ -23,6 +23,7 @@ from callcenter import jobs, lifecycle
 from callcenter.models import ACTIVE_STATES, OUTCOMES, CancellationRequest, Recovery
 from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CancellationRequestResource
 from callcenter.rules import CANCELLATION_REASONS, cancellation_deadline, local_to_utc
+from callcenter.lifecycle_views import bookable_recoveries
 from callcenter.unavailability import declare_unavailability
 from callcenter.wizard import parse_local, validate_form
 from campaigns.models import Campaign
@@ -855,14 +856,7 @@ def rescheduling_page(context, request):
              renderer="callcenter:templates/worklist.jinja2")
 def recoveries_page(context, request):
     """Rule 11: recoveries owed, oldest first, each a link to the booking wizard of its campaign."""
-    campaigns = request.dbsession.execute(
-        select(Campaign).options(joinedload(Campaign.client))
-        .where(Campaign.id.in_(select(Recovery.campaign_id).where(Recovery.state.in_(("owed", "released")))))
-    ).scalars().all()
-    bookable = {client.id for client in permitted(request, P.BOOK, {campaign.client for campaign in campaigns})}
-    campaign_ids = [campaign.id for campaign in campaigns if campaign.client_id in bookable]
-    recoveries = lifecycle.recovery_worklist(request.dbsession, campaign_ids) if campaign_ids else []
-    by_id = {campaign.id: campaign for campaign in campaigns}
+    recoveries, by_id = bookable_recoveries(request)
     translate = request.localizer.translate
     rows = []
     for recovery in recoveries:

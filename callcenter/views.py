@@ -20,6 +20,7 @@ from callcenter.resources import (AppointmentContainer, AppointmentResource, Cal
                                   HoldContainer, HoldResource)
 from callcenter.serialize import appointment_json, hold_json, page_json, week_json
 from campaigns.models import Campaign, Client
+from campaigns.serialize import campaign_json
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of, permitted
 from campaigns.alerts import recent_alerts
 from campaigns.services import campaign_counts, campaign_steps, campaigns_open_for_booking, client_counts
@@ -260,9 +261,19 @@ def hold_release(context, request):
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter:templates/workspace.jinja2")
 def workspace(context, request):
     """Campaigns open for booking; a full campaign is no longer offered (rule 7)."""
+    return {"campaigns": bookable_campaigns(request)}
+
+
+@api_view(context=CallCenter, request_method="GET", permission=P.BOOK)
+def workspace_api(context, request):
+    """The same list for a dialer: where to book now."""
+    return {"items": [campaign_json(campaign) for campaign in bookable_campaigns(request)]}
+
+
+def bookable_campaigns(request):
     campaigns = campaigns_open_for_booking(request.dbsession)
     bookable = {client.id for client in permitted(request, P.BOOK, {c.client for c in campaigns})}
-    return {"campaigns": [campaign for campaign in campaigns if campaign.client_id in bookable]}
+    return [campaign for campaign in campaigns if campaign.client_id in bookable]
 
 
 def home_for_client_user(request, user):

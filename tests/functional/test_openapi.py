@@ -110,6 +110,8 @@ LIFE_OPERATION_OF_VIEW = {
     (AgentFolder, "changes", "GET"): ("get", "/clients/{client}/agents/{agent}/changes"),
     (CallCenter, "confirmations", "GET"): ("get", "/callcenter/confirmations"),
     (CallCenter, "rescheduling", "GET"): ("get", "/callcenter/rescheduling"),
+    (CallCenter, "", "GET"): ("get", "/callcenter"),
+    (CallCenter, "recoveries", "GET"): ("get", "/callcenter/recoveries"),
 }
 OPERATION_OF_VIEW.update(LIFE_OPERATION_OF_VIEW)
 # "Totale Appuntamenti", statistics and Excel exports of every folder (issue 6).
@@ -378,11 +380,13 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
               "cutoff_hours": 36}, **client)
     api.call("get", "/clients/{client}/campaigns", admin, **client)
     api.call("get", "/clients/{client}/campaigns/{campaign}", admin, **campaign)
+    assert "winter" not in [item["slug"] for item in api.call("get", "/callcenter", operator).json["items"]]
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps", admin, 201,
              {"quantity": 2, "valid_from": "2026-11-01", "valid_to": "2027-06-30", "description": "First"}, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps", admin, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps/{number}", admin, number=1, **campaign)
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm", admin, number=1, **campaign)
+    assert "winter" in [item["slug"] for item in api.call("get", "/callcenter", operator).json["items"]]
     settings = api.call("patch", "/clients/{client}/campaigns/{campaign}", admin,
                         body={"hold_minutes": 10, "cutoff_hours": 36}, **campaign).json
     assert (settings["hold_minutes"], settings["appointment_minutes"]) == (10, 45)
@@ -462,7 +466,11 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     life = "/clients/{client}/appointments/{number}"
     clock.now = NOW + timedelta(days=2)  # Wednesday 25: tomorrow is the meeting's day
     worklist = api.call("get", "/callcenter/confirmations", operator).json["items"]
-    assert [(item["client"], item["number"]) for item in worklist] == [("acme", 1)]
+    assert [(item["client"], item["number"], item["call"]["attempts"]) for item in worklist] == [("acme", 1, 0)]
+    api.call("post", life + "/confirmation-call", operator, body={"result": "not_reached", "notes": "Busy"},
+             **appointment)
+    call = api.call("get", "/callcenter/confirmations", operator).json["items"][0]["call"]
+    assert (call["state"], call["attempts"], call["notes"]) == ("not_reached", 1, "Busy")
     called = api.call("post", life + "/confirmation-call", operator,
                       body={"result": "postponed", "start": "2026-11-26T11:00:00+01:00", "notes": "Later"},
                       **appointment).json
@@ -495,6 +503,9 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     winter = dbsession.execute(select(Campaign).where(Campaign.slug == "winter")).scalar_one()
     release_for(dbsession, winter, clock.now)  # what the release task does at the end of the step
     dbsession.flush()
+    released = api.call("get", "/callcenter/recoveries", operator).json["items"]
+    assert [(item["client"], item["campaign"], item["cancelled_appointment"]) for item in released] == [
+        ("acme", "winter", 1)]
     recovery = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments", operator, 201,
                         {"agent": "rossi", "start": "2026-11-30T09:00:00+01:00", "recovers": 1,
                          "fields": {"budget": 900},
@@ -776,7 +787,7 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
         refused = api.call("post", path, token["account_manager"], 422,
                            {"start": "2026-11-30T09:00:00+01:00", "end": "2026-11-30T18:00:00+01:00"}, **values)
         assert code(refused) == "notice_too_short"
-    for path in ("/callcenter/confirmations", "/callcenter/rescheduling"):
+    for path in ("/callcenter/confirmations", "/callcenter/rescheduling", "/callcenter", "/callcenter/recoveries"):
         assert code(api.call("get", path, None, 401)) == "unauthenticated"
         assert code(api.call("get", path, token["client"], 403)) == "forbidden"
         api.call("get", path, token["operator"])
