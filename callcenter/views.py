@@ -28,6 +28,7 @@ from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
 from portal.i18n import LOCALE_COOKIE, _
+from portal.security import principals_for
 
 
 def counts_of(request, folder):
@@ -66,7 +67,37 @@ def folder_page(context, request, failed_form=None):
         if isinstance(context, AgentFolder) else None,
         feed=feed_panel(request, context),
         steps=campaign_steps(request.dbsession, context.campaign) if isinstance(context, CampaignFolder) else None,
+        navigation=folder_navigation(request, context),
     )
+
+
+SUBFOLDER_LINKS = 50  # agents listed on the client folder; the rest through the list of agents
+
+
+def folder_navigation(request, folder):
+    """Links to the folders below, read-only (spec §4, §6): on the client folder its campaigns (their counters
+    are columns: nothing counted), zones and agents; on a zone folder its agents; for a manager of several
+    zones, his/her zones. A constant number of queries, whatever the folder holds."""
+    dbsession = request.dbsession
+    navigation = {"campaigns": None, "zones": None, "agents": None, "more_agents": False, "my_zones": None}
+    if isinstance(folder, ClientFolder):
+        client_id = folder.client.id
+        navigation["campaigns"] = dbsession.execute(
+            select(Campaign).where(Campaign.client_id == client_id).order_by(Campaign.name)).scalars().all()
+        navigation["zones"] = dbsession.execute(
+            select(Zone).where(Zone.client_id == client_id).order_by(Zone.name)).scalars().all()
+        agents = dbsession.execute(
+            select(Agent).where(Agent.client_id == client_id).order_by(Agent.active.desc(), Agent.name)
+            .limit(SUBFOLDER_LINKS + 1)).scalars().all()
+        navigation["agents"], navigation["more_agents"] = agents[:SUBFOLDER_LINKS], len(agents) > SUBFOLDER_LINKS
+    elif isinstance(folder, ZoneFolder):
+        navigation["agents"] = folder.zone.agents
+    if isinstance(folder, (ZoneFolder, AgentFolder)) and request.user is not None:
+        managed = set(principals_for(request.user))
+        zones = [zone for zone in request.user.zones if f"zone:{zone.id}" in managed] \
+            if any(principal.startswith("zone:") for principal in managed) else []
+        navigation["my_zones"] = sorted(zones, key=lambda zone: zone.name) if len(zones) > 1 else None
+    return navigation
 
 
 @view_config(context=ClientFolder, name="unavailability", request_method="POST",
