@@ -19,8 +19,8 @@ def links(page, selector):
 def test_the_client_folder_links_its_campaigns_zones_and_agents(testapp, tenant, role):
     login(testapp, tenant.user(role))
     page = testapp.get(client_url(tenant))
-    row = page.html.select_one(f'#campaign-links tr[data-campaign="{tenant.campaign.slug}"]')
-    assert {cell["data-col"]: cell.get_text(strip=True) for cell in row.select("td[data-col]")} == {
+    row = page.html.select_one(f'#campaign-links li[data-campaign="{tenant.campaign.slug}"]')
+    assert {cell["data-col"]: cell.get_text(strip=True) for cell in row.select("[data-col]")} == {
         "purchased": "10", "taken": "0", "to_confirm": "0", "cancelled": "0"}
     base = client_url(tenant)
     assert links(page, "#campaign-links") == [f"{base}campaigns/{tenant.campaign.slug}/"]
@@ -107,7 +107,7 @@ def test_the_client_folder_home_queries_do_not_grow_with_its_subfolders(testapp,
         dbsession.flush()
         statements.clear()
         page = testapp.get(client_url(tenant))
-        assert len(page.html.select("#campaign-links tbody tr")) == 5
+        assert len(page.html.select("#campaign-links li")) == 5
         assert len(statements) == few
     finally:
         event.remove(connection, "before_cursor_execute", count)
