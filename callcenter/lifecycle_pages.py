@@ -40,6 +40,7 @@ HISTORY_LIMIT = 500
 RECENT_CHANGES_LIMIT = 15
 NOTES = colander.Length(max=4000)
 WORKLISTS = ("confirmations", "rescheduling", "recoveries")
+PENDING_REQUESTS = "cancellation-requests"  # /dashboard/cancellation-requests
 
 STATE_LABELS = {
     "to_confirm": _("state_to_confirm", default="To confirm"),
@@ -196,6 +197,9 @@ class CancellationRequestForm(CSRFSchema):
 class DecisionForm(CSRFSchema):
     notes = colander.SchemaNode(colander.String(), title=_("Notes for the client"), missing="", validator=NOTES,
                                 widget=deform.widget.TextAreaWidget(rows=2))
+    # Decided from the account manager's worklist of pending requests: back to it.
+    came_from = colander.SchemaNode(colander.String(), widget=deform.widget.HiddenWidget(), missing=None,
+                                    validator=colander.OneOf((PENDING_REQUESTS,)))
 
 
 class UnavailabilityForm(CSRFSchema):
@@ -512,6 +516,8 @@ class AppointmentPage:
         (an agent who gave the meeting to a colleague)."""
         if came_from in WORKLISTS:
             return self.request.resource_url(self.request.root, "callcenter", came_from)
+        if came_from == PENDING_REQUESTS:
+            return self.request.resource_url(self.request.root, "dashboard", PENDING_REQUESTS)
         if not self.request.has_permission(P.VIEW, self.context):
             return self.request.resource_url(self.request.root)
         return self.request.resource_url(self.context)

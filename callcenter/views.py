@@ -155,6 +155,7 @@ def query_page(context, request):
         zone=params["zone"],
         campaign=params["campaign"],
         text=params["q"],
+        pending_request=params["pending_request"],
     )
     folder = folder_of_list(context)
     page = services.list_appointments(
