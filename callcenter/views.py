@@ -93,10 +93,10 @@ def folder_navigation(request, folder):
     elif isinstance(folder, ZoneFolder):
         navigation["agents"] = folder.zone.agents
     if isinstance(folder, (ZoneFolder, AgentFolder)) and request.user is not None:
-        managed = set(principals_for(request.user))
-        zones = [zone for zone in request.user.zones if f"zone:{zone.id}" in managed] \
-            if any(principal.startswith("zone:") for principal in managed) else []
-        navigation["my_zones"] = sorted(zones, key=lambda zone: zone.name) if len(zones) > 1 else None
+        managed = {principal for principal in principals_for(request.user) if principal.startswith("zone:")}
+        if len(managed) > 1:  # a manager of several zones switches between them
+            navigation["my_zones"] = sorted((zone for zone in request.user.zones if f"zone:{zone.id}" in managed),
+                                            key=lambda zone: zone.name)
     return navigation
 
 
