@@ -27,16 +27,23 @@ def client_zones(request, client):
 # --- Zones --------------------------------------------------------------------------------------------------
 
 
-@view_config(context=ZoneContainer, permission=P.MANAGE, renderer="agents:templates/zones.jinja2")
+@view_config(context=ZoneContainer, request_method="GET", permission=P.VIEW, renderer="agents:templates/zones.jinja2")
+@view_config(context=ZoneContainer, request_method="POST", permission=P.MANAGE,
+             renderer="agents:templates/zones.jinja2")
 def zones_page(context, request):
-    """The client's zones with what they cover, and the form adding one."""
+    """The client's zones with what they cover, each a link to its folder; for who may manage, the form
+    adding one (the client's users read the list to reach their zones' folders)."""
     folder = context.__parent__
-    form = make_form(request, schemas.ZoneForm(), buttons=(_("Add"),))
-    done, rendered = form_page(
-        request, form, lambda appstruct: services.create_zone(request.dbsession, folder.client, **appstruct),
-        _("zone_added", default="Zone added."), lambda _zone: request.resource_url(context))
-    return done or {"form": rendered, "zones": client_zones(request, folder.client), "folder": folder,
-                    "crumbs": [client_crumb(request, folder)]}
+    rendered = None
+    if request.has_permission(P.MANAGE, context):
+        form = make_form(request, schemas.ZoneForm(), buttons=(_("Add"),))
+        done, rendered = form_page(
+            request, form, lambda appstruct: services.create_zone(request.dbsession, folder.client, **appstruct),
+            _("zone_added", default="Zone added."), lambda _zone: request.resource_url(context))
+        if done:
+            return done
+    return {"form": rendered, "zones": client_zones(request, folder.client), "folder": folder,
+            "crumbs": [client_crumb(request, folder)]}
 
 
 @view_config(context=ZoneFolder, name="edit", permission=P.MANAGE, renderer="campaigns:templates/manage_form.jinja2")
@@ -57,8 +64,12 @@ def zone_edit_page(context, request):
 # --- Agents -------------------------------------------------------------------------------------------------
 
 
-@view_config(context=AgentContainer, permission=P.MANAGE, renderer="agents:templates/agents.jinja2")
+@view_config(context=AgentContainer, request_method="GET", permission=P.VIEW,
+             renderer="agents:templates/agents.jinja2")
+@view_config(context=AgentContainer, request_method="POST", permission=P.MANAGE,
+             renderer="agents:templates/agents.jinja2")
 def agents_page(context, request):
+    """The client's agents, each a link to his/her folder; the management buttons for who may manage."""
     folder = context.__parent__
     agents = request.dbsession.execute(
         select(Agent).where(Agent.client_id == folder.client.id).options(selectinload(Agent.zones))

@@ -14,8 +14,9 @@ from babel.dates import format_date
 from pyramid.authorization import Allow
 from pyramid.view import view_config
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
+from callcenter.lifecycle_pages import PENDING_REQUESTS, REASON_LABELS
 from callcenter.models import Appointment, CancellationRequest
 from campaigns import burn
 from campaigns.alerts import QuotaAlert
@@ -36,6 +37,33 @@ class Dashboard(Resource):
     """/dashboard: account managers (their portfolio) and admins (every client)."""
 
     __acl__ = [(Allow, "role:account_manager", P.DASHBOARD)]
+
+
+class PendingRequests(Resource):
+    """/dashboard/cancellation-requests: the requests waiting for a decision (rule 5), from the dashboard's
+    counts; the decision is the appointment's own (``.../cancellation-request/decide``)."""
+
+
+PENDING_LIMIT = 500
+
+
+def pending_requests(request, client_slug=None, campaign_slug=None):
+    """The pending requests of the clients whose requests the user decides, oldest first, in one query."""
+    clients = request.dbsession.execute(select(Client).order_by(Client.name)).scalars().all()
+    decides = [client.id for client in permitted(request, P.DECIDE_CANCELLATION, clients)
+               if client_slug is None or client.slug == client_slug]
+    if not decides:
+        return []
+    query = (
+        select(CancellationRequest, Appointment).join(Appointment, Appointment.id == CancellationRequest.appointment_id)
+        .options(joinedload(Appointment.client), joinedload(Appointment.campaign), joinedload(Appointment.agent),
+                 joinedload(CancellationRequest.requested_by))
+        .where(CancellationRequest.state == "pending", Appointment.client_id.in_(decides))
+        .order_by(CancellationRequest.requested_at, CancellationRequest.id).limit(PENDING_LIMIT)
+    )
+    if campaign_slug is not None:
+        query = query.where(Appointment.campaign_id.in_(select(Campaign.id).where(Campaign.slug == campaign_slug)))
+    return request.dbsession.execute(query).all()
 
 
 def parse_sort(value):
@@ -168,6 +196,23 @@ def dashboard_page(context, request):
             "width": CHART_WIDTH, "height": CHART_HEIGHT}
 
 
+@view_config(context=PendingRequests, permission=P.DASHBOARD,
+             renderer="callcenter:templates/cancellation_requests.jinja2")
+def pending_requests_page(context, request):
+    """The worklist of pending cancellation requests, each with its approve and reject buttons;
+    ``?client=&campaign=`` narrow it to the dashboard's row the user came from."""
+    client_slug, campaign_slug = request.GET.get("client") or None, request.GET.get("campaign") or None
+    translate = request.localizer.translate
+    rows = [{"request": cancellation, "appointment": appointment,
+             "reason": translate(REASON_LABELS[cancellation.reason])
+             if cancellation.reason in REASON_LABELS else cancellation.reason,
+             "decide_url": request.resource_url(request.root, "clients", appointment.client.slug, "appointments",
+                                                str(appointment.number), "cancellation-request", "decide")}
+            for cancellation, appointment in pending_requests(request, client_slug, campaign_slug)]
+    return {"rows": rows, "came_from": PENDING_REQUESTS, "narrowed": bool(client_slug or campaign_slug),
+            "limit": PENDING_LIMIT}
+
+
 @api_view(context=Dashboard, request_method="GET", permission=P.DASHBOARD)
 def dashboard_api(context, request):
     key, descending, rows = dashboard_data(request)
@@ -176,4 +221,5 @@ def dashboard_api(context, request):
 
 def includeme(config):
     config.add_resource_child(Root, "dashboard", Dashboard)
+    config.add_resource_child(Dashboard, "cancellation-requests", PendingRequests)
     config.scan("callcenter.dashboard")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from agents.models import agent_zones
+from callcenter import notifications
 from callcenter.booking import check_agent_of_campaign, check_calendar, flush_refusing_overlaps, lock_agent_calendar
 from callcenter.holds import refuse_if_held_by_others
 from callcenter.models import ACTIVE_STATES, Appointment, CancellationRequest, Recovery
@@ -108,6 +109,7 @@ def request_cancellation(dbsession, appointment, *, reason, notes, actor, now):
     dbsession.flush()
     record(dbsession, client_id=appointment.client_id, subject="cancellation_request", action="requested",
            after={"reason": reason, "notes": notes or ""}, actor=actor, at=now, appointment=appointment)
+    notifications.request_notice(dbsession, request, now)  # spec §8: the account manager is told
     return request
 
 
@@ -125,6 +127,7 @@ def decide_cancellation(dbsession, request, appointment, *, approve, notes, acto
     record(dbsession, client_id=appointment.client_id, subject="cancellation_request", action=request.state,
            before={"state": "pending"}, after={"state": request.state, "notes": notes or ""}, actor=actor, at=now,
            appointment=appointment)
+    notifications.request_notice(dbsession, request, now)  # spec §8: the requester is told
     return request
 
 

@@ -23,6 +23,7 @@ from callcenter import jobs, lifecycle
 from callcenter.models import ACTIVE_STATES, OUTCOMES, CancellationRequest, Recovery
 from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CancellationRequestResource
 from callcenter.rules import CANCELLATION_REASONS, cancellation_deadline, local_to_utc
+from callcenter.lifecycle_views import bookable_recoveries
 from callcenter.unavailability import declare_unavailability
 from callcenter.wizard import parse_local, validate_form
 from campaigns.models import Campaign
@@ -39,6 +40,7 @@ HISTORY_LIMIT = 500
 RECENT_CHANGES_LIMIT = 15
 NOTES = colander.Length(max=4000)
 WORKLISTS = ("confirmations", "rescheduling", "recoveries")
+PENDING_REQUESTS = "cancellation-requests"  # /dashboard/cancellation-requests
 
 STATE_LABELS = {
     "to_confirm": _("state_to_confirm", default="To confirm"),
@@ -195,6 +197,9 @@ class CancellationRequestForm(CSRFSchema):
 class DecisionForm(CSRFSchema):
     notes = colander.SchemaNode(colander.String(), title=_("Notes for the client"), missing="", validator=NOTES,
                                 widget=deform.widget.TextAreaWidget(rows=2))
+    # Decided from the account manager's worklist of pending requests: back to it.
+    came_from = colander.SchemaNode(colander.String(), widget=deform.widget.HiddenWidget(), missing=None,
+                                    validator=colander.OneOf((PENDING_REQUESTS,)))
 
 
 class UnavailabilityForm(CSRFSchema):
@@ -511,6 +516,8 @@ class AppointmentPage:
         (an agent who gave the meeting to a colleague)."""
         if came_from in WORKLISTS:
             return self.request.resource_url(self.request.root, "callcenter", came_from)
+        if came_from == PENDING_REQUESTS:
+            return self.request.resource_url(self.request.root, "dashboard", PENDING_REQUESTS)
         if not self.request.has_permission(P.VIEW, self.context):
             return self.request.resource_url(self.request.root)
         return self.request.resource_url(self.context)
@@ -855,14 +862,7 @@ def rescheduling_page(context, request):
              renderer="callcenter:templates/worklist.jinja2")
 def recoveries_page(context, request):
     """Rule 11: recoveries owed, oldest first, each a link to the booking wizard of its campaign."""
-    campaigns = request.dbsession.execute(
-        select(Campaign).options(joinedload(Campaign.client))
-        .where(Campaign.id.in_(select(Recovery.campaign_id).where(Recovery.state.in_(("owed", "released")))))
-    ).scalars().all()
-    bookable = {client.id for client in permitted(request, P.BOOK, {campaign.client for campaign in campaigns})}
-    campaign_ids = [campaign.id for campaign in campaigns if campaign.client_id in bookable]
-    recoveries = lifecycle.recovery_worklist(request.dbsession, campaign_ids) if campaign_ids else []
-    by_id = {campaign.id: campaign for campaign in campaigns}
+    recoveries, by_id = bookable_recoveries(request)
     translate = request.localizer.translate
     rows = []
     for recovery in recoveries:

@@ -1,16 +1,21 @@
 """The appointment's life through the API: confirm, postpone, contact, outcome, the confirmation
 call, cancellation requests, unavailabilities, worklists and history (spec §9.1)."""
+from datetime import timedelta, timezone
+
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from agents.models import Unavailability
 from agents.resources import AgentFolder, ZoneFolder
 from agents.services import agent_by_slug
 from callcenter import jobs, lifecycle
 from callcenter import lifecycle_schemas as schemas
-from callcenter.models import CancellationRequest
+from callcenter.models import CancellationRequest, Recovery
 from callcenter.resources import AppointmentResource, CallCenter, CancellationRequestResource
-from callcenter.serialize import appointment_json, change_json, request_json, unavailability_json
+from callcenter.serialize import (appointment_json, call_json, change_json, recovery_json, request_json,
+                                  unavailability_json)
 from callcenter.unavailability import declare_unavailability
+from campaigns.models import Campaign
 from campaigns.resources import ClientFolder, client_of, permitted
 from portal import permissions as P
 from portal.api import api_view, parse
@@ -172,8 +177,27 @@ def folder_changes(context, request):
 
 @api_view(context=CallCenter, name="confirmations", request_method="GET", permission=P.CONFIRMATION_CALL)
 def confirmations(context, request):
-    appointments = lifecycle.confirmation_worklist(request.dbsession, now=request.now)
-    return {"items": worklist_items(request, appointments)}
+    """The live list, each appointment with the progress of today's call as the page shows it."""
+    appointments = callable_for(request, lifecycle.confirmation_worklist(request.dbsession, now=request.now))
+    calls = todays_calls(request.dbsession, appointments, request.now)
+    return {"items": [dict(worklist_item(appointment),
+                           call=call_json(calls.get(appointment.id), appointment.client.timezone))
+                      for appointment in appointments]}
+
+
+def todays_calls(dbsession, appointments, now):
+    """{appointment id: its row on today's worklist (today by its client's clock)}, in one query."""
+    if not appointments:
+        return {}
+    utc_day = now.astimezone(timezone.utc).date()
+    tz_of = {appointment.id: appointment.client.timezone for appointment in appointments}
+    calls = dbsession.execute(
+        select(jobs.ConfirmationCall).where(
+            jobs.ConfirmationCall.appointment_id.in_(list(tz_of)),
+            jobs.ConfirmationCall.work_date.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)))
+    ).scalars().all()
+    return {call.appointment_id: call for call in calls
+            if call.work_date == jobs.local_day(now, tz_of[call.appointment_id])}
 
 
 @api_view(context=CallCenter, name="rescheduling", request_method="GET", permission=P.CONFIRMATION_CALL)
@@ -182,10 +206,37 @@ def rescheduling(context, request):
     return {"items": worklist_items(request, appointments)}
 
 
+@api_view(context=CallCenter, name="recoveries", request_method="GET", permission=P.BOOK)
+def recoveries(context, request):
+    """Rule 11: the recoveries released to the operators, each with the number ``recovers`` takes."""
+    found, campaigns = bookable_recoveries(request)
+    return {"items": [recovery_json(recovery, campaigns[recovery.campaign_id]) for recovery in found]}
+
+
+def bookable_recoveries(request):
+    """(the released recoveries of the clients the user may book for, oldest first, {campaign id: campaign})."""
+    campaigns = request.dbsession.execute(
+        select(Campaign).options(joinedload(Campaign.client))
+        .where(Campaign.id.in_(select(Recovery.campaign_id).where(Recovery.state.in_(("owed", "released")))))
+    ).scalars().all()
+    bookable = {client.id for client in permitted(request, P.BOOK, {campaign.client for campaign in campaigns})}
+    campaign_ids = [campaign.id for campaign in campaigns if campaign.client_id in bookable]
+    found = lifecycle.recovery_worklist(request.dbsession, campaign_ids) if campaign_ids else []
+    return found, {campaign.id: campaign for campaign in campaigns}
+
+
 def worklist_items(request, appointments):
+    return [worklist_item(appointment) for appointment in callable_for(request, appointments)]
+
+
+def callable_for(request, appointments):
     """Only the clients whose folder lets the user make the calls: an account manager's portfolio."""
     allowed = {client.id for client in permitted(request, P.CONFIRMATION_CALL, {a.client for a in appointments})}
-    return [dict(appointment_json(a), client=a.client.slug) for a in appointments if a.client_id in allowed]
+    return [appointment for appointment in appointments if appointment.client_id in allowed]
+
+
+def worklist_item(appointment):
+    return dict(appointment_json(appointment), client=appointment.client.slug)
 
 
 def includeme(config):

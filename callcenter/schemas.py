@@ -141,6 +141,7 @@ class AppointmentQuery(colander.MappingSchema):
     zone = colander.SchemaNode(colander.String(), missing=None)
     campaign = colander.SchemaNode(colander.String(), missing=None)
     q = colander.SchemaNode(colander.String(), validator=colander.Length(max=100), missing=None)
+    pending_request = colander.SchemaNode(Flag(), missing=False)  # a cancellation request waits for its decision
     page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 100_000), missing=1)
     per_page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 200), missing=50)
 

@@ -91,6 +91,30 @@ def request_json(request, appointment):
     }
 
 
+def call_json(call, tz):
+    """How today's confirmation call went (rule 3); no row yet: open, never tried."""
+    if call is None:
+        return {"state": "open", "attempts": 0, "outcome": None, "notes": "", "called_at": None}
+    return {"state": call.state, "attempts": call.attempts, "outcome": call.outcome, "notes": call.notes or "",
+            "called_at": local_iso_or_none(call.at, tz)}
+
+
+def recovery_json(recovery, campaign):
+    """A recovery of the worklist: book it with ``"recovers": cancelled_appointment`` (rule 11)."""
+    cancelled = recovery.cancelled_appointment
+    tz = campaign.client.timezone
+    return {
+        "client": campaign.client.slug,
+        "campaign": campaign.slug,
+        "cancelled_appointment": cancelled.number,
+        "state": recovery.state,
+        "cancel_reason": cancelled.cancel_reason or None,
+        "cancelled_at": local_iso_or_none(cancelled.cancelled_at, tz),
+        "released_at": local_iso_or_none(recovery.released_at, tz),
+        "prospect_postal_code": cancelled.prospect_postal_code,
+    }
+
+
 def unavailability_json(unavailability, tz):
     return {
         "id": unavailability.id,

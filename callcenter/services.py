@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from agents.models import Agent, Zone
-from callcenter.models import ACTIVE_STATES, Appointment
+from callcenter.models import ACTIVE_STATES, Appointment, CancellationRequest
 from campaigns.models import Campaign
 from portal.resources import as_number
 
@@ -40,7 +40,7 @@ class AppointmentFilters:
     """What "Tutti gli appuntamenti" can be narrowed by; values already validated."""
 
     def __init__(self, upcoming=False, state=None, date_from=None, date_to=None, agent=None, zone=None,
-                 campaign=None, text=None):
+                 campaign=None, text=None, pending_request=False):
         self.upcoming = upcoming
         self.state = state
         self.date_from = date_from
@@ -49,6 +49,7 @@ class AppointmentFilters:
         self.zone = zone
         self.campaign = campaign
         self.text = text
+        self.pending_request = pending_request
 
 
 class Page:
@@ -90,6 +91,9 @@ def _apply_filters(query, filters, *, now, tz):
         query = query.where(Appointment.campaign_id.in_(select(Campaign.id).where(Campaign.slug == filters.campaign)))
     if filters.text:
         query = query.where(_text_matches(filters.text))
+    if filters.pending_request:  # rule 5: the few requests waiting for an account manager
+        query = query.where(Appointment.id.in_(
+            select(CancellationRequest.appointment_id).where(CancellationRequest.state == "pending")))
     return query
 
 

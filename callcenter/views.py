@@ -20,6 +20,7 @@ from callcenter.resources import (AppointmentContainer, AppointmentResource, Cal
                                   HoldContainer, HoldResource)
 from callcenter.serialize import appointment_json, hold_json, page_json, week_json
 from campaigns.models import Campaign, Client
+from campaigns.serialize import campaign_json
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of, permitted
 from campaigns.alerts import recent_alerts
 from campaigns.services import campaign_counts, campaign_steps, campaigns_open_for_booking, client_counts
@@ -27,6 +28,7 @@ from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
 from portal.i18n import LOCALE_COOKIE, _
+from portal.security import principals_for
 
 
 def counts_of(request, folder):
@@ -65,7 +67,37 @@ def folder_page(context, request, failed_form=None):
         if isinstance(context, AgentFolder) else None,
         feed=feed_panel(request, context),
         steps=campaign_steps(request.dbsession, context.campaign) if isinstance(context, CampaignFolder) else None,
+        navigation=folder_navigation(request, context),
     )
+
+
+SUBFOLDER_LINKS = 50  # agents listed on the client folder; the rest through the list of agents
+
+
+def folder_navigation(request, folder):
+    """Links to the folders below, read-only (spec §4, §6): on the client folder its campaigns (their counters
+    are columns: nothing counted), zones and agents; on a zone folder its agents; for a manager of several
+    zones, his/her zones. A constant number of queries, whatever the folder holds."""
+    dbsession = request.dbsession
+    navigation = {"campaigns": None, "zones": None, "agents": None, "more_agents": False, "my_zones": None}
+    if isinstance(folder, ClientFolder):
+        client_id = folder.client.id
+        navigation["campaigns"] = dbsession.execute(
+            select(Campaign).where(Campaign.client_id == client_id).order_by(Campaign.name)).scalars().all()
+        navigation["zones"] = dbsession.execute(
+            select(Zone).where(Zone.client_id == client_id).order_by(Zone.name)).scalars().all()
+        agents = dbsession.execute(
+            select(Agent).where(Agent.client_id == client_id).order_by(Agent.active.desc(), Agent.name)
+            .limit(SUBFOLDER_LINKS + 1)).scalars().all()
+        navigation["agents"], navigation["more_agents"] = agents[:SUBFOLDER_LINKS], len(agents) > SUBFOLDER_LINKS
+    elif isinstance(folder, ZoneFolder):
+        navigation["agents"] = folder.zone.agents
+    if isinstance(folder, (ZoneFolder, AgentFolder)) and request.user is not None:
+        managed = {principal for principal in principals_for(request.user) if principal.startswith("zone:")}
+        if len(managed) > 1:  # a manager of several zones switches between them
+            navigation["my_zones"] = sorted((zone for zone in request.user.zones if f"zone:{zone.id}" in managed),
+                                            key=lambda zone: zone.name)
+    return navigation
 
 
 @view_config(context=ClientFolder, name="unavailability", request_method="POST",
@@ -123,6 +155,7 @@ def query_page(context, request):
         zone=params["zone"],
         campaign=params["campaign"],
         text=params["q"],
+        pending_request=params["pending_request"],
     )
     folder = folder_of_list(context)
     page = services.list_appointments(
@@ -260,9 +293,19 @@ def hold_release(context, request):
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter:templates/workspace.jinja2")
 def workspace(context, request):
     """Campaigns open for booking; a full campaign is no longer offered (rule 7)."""
+    return {"campaigns": bookable_campaigns(request)}
+
+
+@api_view(context=CallCenter, request_method="GET", permission=P.BOOK)
+def workspace_api(context, request):
+    """The same list for a dialer: where to book now."""
+    return {"items": [campaign_json(campaign) for campaign in bookable_campaigns(request)]}
+
+
+def bookable_campaigns(request):
     campaigns = campaigns_open_for_booking(request.dbsession)
     bookable = {client.id for client in permitted(request, P.BOOK, {c.client for c in campaigns})}
-    return {"campaigns": [campaign for campaign in campaigns if campaign.client_id in bookable]}
+    return [campaign for campaign in campaigns if campaign.client_id in bookable]
 
 
 def home_for_client_user(request, user):

@@ -44,7 +44,8 @@ SAMPLE_APPOINTMENT = {
 APPOINTMENT_FIELDS = "number, date, time, end, prospect, company, phone, address, postal_code, campaign, state, notes"
 # The sample data in English: dates and states are written in the mail's language.
 ENGLISH_SAMPLE = {"date": "Thu 26 Nov 2026", "day": "Thursday 26 November 2026", "state": "Confirmed",
-                  "notes": "Ring twice"}
+                  "notes": "Ring twice", "reason": "Wrong target", "decision": "approved",
+                  "decision_notes": "A recovery will follow"}
 
 QUOTA_ALERT = MailKind(
     name="quota_alert",
@@ -140,6 +141,67 @@ REMINDER = MailKind(
     },
 )
 
+CANCELLATION_VARIABLES = (
+    Variable("client", _("mail_var_client", default="The client's name")),
+    Variable("appointment", _("mail_var_appointment", default="The appointment; it has: ${fields}",
+                              mapping={"fields": APPOINTMENT_FIELDS})),
+    Variable("reason", _("mail_var_reason", default="The reason given for the cancellation")),
+    Variable("notes", _("mail_var_request_notes", default="The requester's notes")),
+    Variable("requested_by", _("mail_var_requested_by", default="Who asked for the cancellation")),
+)
+CANCELLATION_SAMPLE = {"client": "Demo Serramenti", "appointment": SAMPLE_APPOINTMENT,
+                       "reason": "Target sbagliato", "notes": "Non è il titolare", "requested_by": "Laura Verdi"}
+
+CANCELLATION_REQUESTED = MailKind(
+    name="cancellation_requested",
+    title=_("mail_kind_cancellation_requested", default="Cancellation request to decide"),
+    description=_("mail_kind_cancellation_requested_help", default="To the client's account manager when a client "
+                  "user or a zone manager asks to cancel an appointment (rule 5)."),
+    variables=CANCELLATION_VARIABLES,
+    sample=CANCELLATION_SAMPLE,
+    defaults={
+        "it": ("[{{ client }}] Richiesta di annullamento: appuntamento n. {{ appointment.number }}",
+               "{{ requested_by }} chiede di annullare l'appuntamento n. {{ appointment.number }} "
+               "({{ appointment.campaign }}):\n\n"
+               "{{ appointment.date }}, {{ appointment.time }}-{{ appointment.end }} · {{ appointment.prospect }}\n"
+               "Motivo: {{ reason }}\n{% if notes %}Note: {{ notes }}\n{% endif %}\n"
+               "La richiesta attende la sua decisione nel portale (Cruscotto, richieste di annullamento).\n"),
+        "en": ("[{{ client }}] Cancellation request: appointment no. {{ appointment.number }}",
+               "{{ requested_by }} asks to cancel appointment no. {{ appointment.number }} "
+               "({{ appointment.campaign }}):\n\n"
+               "{{ appointment.date }}, {{ appointment.time }}-{{ appointment.end }} · {{ appointment.prospect }}\n"
+               "Reason: {{ reason }}\n{% if notes %}Notes: {{ notes }}\n{% endif %}\n"
+               "The request waits for your decision in the portal (Dashboard, cancellation requests).\n"),
+    },
+)
+CANCELLATION_DECIDED = MailKind(
+    name="cancellation_decided",
+    title=_("mail_kind_cancellation_decided", default="Cancellation request decided"),
+    description=_("mail_kind_cancellation_decided_help", default="To whoever asked for a cancellation when the "
+                  "account manager approves or rejects it (rule 5)."),
+    variables=CANCELLATION_VARIABLES + (
+        Variable("approved", _("mail_var_approved", default="Whether the cancellation is approved (true or false)")),
+        Variable("decision", _("mail_var_decision", default="The decision, written out")),
+        Variable("decision_notes", _("mail_var_decision_notes", default="The account manager's notes")),
+    ),
+    sample=dict(CANCELLATION_SAMPLE, approved=True, decision="approvato", decision_notes="Recupero in arrivo"),
+    defaults={
+        "it": ("[{{ client }}] Annullamento {{ decision }}: appuntamento n. {{ appointment.number }}",
+               "La richiesta di annullamento dell'appuntamento n. {{ appointment.number }} "
+               "({{ appointment.date }}, {{ appointment.time }} · {{ appointment.prospect }}) è stata: "
+               "{{ decision }}.\n"
+               "{% if decision_notes %}Note: {{ decision_notes }}\n{% endif %}"
+               "{% if approved %}Il posto torna disponibile e vi è dovuto un recupero.\n{% endif %}"),
+        "en": ("[{{ client }}] Cancellation {{ decision }}: appointment no. {{ appointment.number }}",
+               "The request to cancel appointment no. {{ appointment.number }} "
+               "({{ appointment.date }}, {{ appointment.time }} · {{ appointment.prospect }}) was "
+               "{{ decision }}.\n"
+               "{% if decision_notes %}Notes: {{ decision_notes }}\n{% endif %}"
+               "{% if approved %}The place is free again and a recovery is owed to you.\n{% endif %}"),
+    },
+)
+
+
 def sample_for(kind, language):
     """The kind's sample data written in ``language``."""
     if language == "it":
@@ -157,7 +219,7 @@ def sample_for(kind, language):
     return english(kind.sample)
 
 
-KINDS = {kind.name: kind for kind in (QUOTA_ALERT, AGENDA, REMINDER)}
+KINDS = {kind.name: kind for kind in (QUOTA_ALERT, AGENDA, REMINDER, CANCELLATION_REQUESTED, CANCELLATION_DECIDED)}
 
 
 class _LimitedSandbox(SandboxedEnvironment):

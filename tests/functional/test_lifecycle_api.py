@@ -502,6 +502,8 @@ zone-changes                 view                         ok        ok        --
 agent-changes                view                         ok        ok        ok      ok          ok           ok
 confirmation-worklist        confirmation_call            --        --        --      ok          ok           ok
 rescheduling-worklist        confirmation_call            --        --        --      ok          ok           ok
+bookable-campaigns           book                         --        --        --      ok          ok           ok
+recoveries-worklist          book                         --        --        --      ok          ok           ok
 """
 
 
@@ -560,7 +562,9 @@ class Scene:
             folder, what = action.split("-")
             return "get", folders[folder] + "/" + what, {}, 200
         return "get", {"confirmation-worklist": "/callcenter/confirmations",
-                       "rescheduling-worklist": "/callcenter/rescheduling"}[action], {}, 200
+                       "rescheduling-worklist": "/callcenter/rescheduling",
+                       "bookable-campaigns": "/callcenter",
+                       "recoveries-worklist": "/callcenter/recoveries"}[action], {}, 200
 
 
 def send(client, method, path, body, status):

@@ -112,6 +112,8 @@ LIFE_OPERATION_OF_VIEW = {
     (AgentFolder, "changes", "GET"): ("get", "/clients/{client}/agents/{agent}/changes"),
     (CallCenter, "confirmations", "GET"): ("get", "/callcenter/confirmations"),
     (CallCenter, "rescheduling", "GET"): ("get", "/callcenter/rescheduling"),
+    (CallCenter, "", "GET"): ("get", "/callcenter"),
+    (CallCenter, "recoveries", "GET"): ("get", "/callcenter/recoveries"),
 }
 OPERATION_OF_VIEW.update(LIFE_OPERATION_OF_VIEW)
 # "Totale Appuntamenti", statistics and Excel exports of every folder (issue 6).
@@ -380,6 +382,7 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
               "cutoff_hours": 36}, **client)
     api.call("get", "/clients/{client}/campaigns", admin, **client)
     api.call("get", "/clients/{client}/campaigns/{campaign}", admin, **campaign)
+    assert "winter" not in [item["slug"] for item in api.call("get", "/callcenter", operator).json["items"]]
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps", admin, 201,
              {"quantity": 2, "valid_from": "2026-11-01", "valid_to": "2027-06-30", "description": "First"}, **campaign)
     api.call("get", "/clients/{client}/campaigns/{campaign}/steps", admin, **campaign)
@@ -389,6 +392,7 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm", admin, number=1, **campaign)
     api.call("post", "/clients/{client}/campaigns/{campaign}/steps", admin, 201, {"quantity": 1}, **campaign)
     api.call("delete", "/clients/{client}/campaigns/{campaign}/steps/{number}", admin, 204, number=2, **campaign)
+    assert "winter" in [item["slug"] for item in api.call("get", "/callcenter", operator).json["items"]]
     settings = api.call("patch", "/clients/{client}/campaigns/{campaign}", admin,
                         body={"hold_minutes": 10, "cutoff_hours": 36}, **campaign).json
     assert (settings["hold_minutes"], settings["appointment_minutes"]) == (10, 45)
@@ -403,7 +407,8 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     # Mail templates (spec §8): the client's own agenda, the campaign's own reminder, both reset.
     kinds = api.call("get", "/clients/{client}/mail-templates", admin, **client).json["items"]
     assert [(kind["kind"], kind["source"]) for kind in kinds] == [
-        ("quota_alert", "default"), ("agenda", "default"), ("reminder", "default")]
+        ("quota_alert", "default"), ("agenda", "default"), ("reminder", "default"),
+        ("cancellation_requested", "default"), ("cancellation_decided", "default")]
     own = {"it": {"subject": "Agenda di {{ day }}", "body": "{{ agent }}: {{ count }} appuntamenti"},
            "en": {"subject": "Agenda of {{ day }}", "body": "{{ agent }}: {{ count }} appointments"}}
     saved = api.call("put", "/clients/{client}/mail-templates/{kind}", admin, body=own, kind="agenda", **client).json
@@ -418,7 +423,7 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     assert api.call("put", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}", admin, body=reminder,
                     kind="reminder", **campaign).json["source"] == "campaign"
     in_campaign = api.call("get", "/clients/{client}/campaigns/{campaign}/mail-templates", admin, **campaign).json
-    assert [kind["source"] for kind in in_campaign["items"]] == ["default", "client", "campaign"]
+    assert [kind["source"] for kind in in_campaign["items"]][:3] == ["default", "client", "campaign"]
     assert api.call("get", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}", admin, kind="agenda",
                     **campaign).json["source"] == "client"
     assert api.call("delete", "/clients/{client}/campaigns/{campaign}/mail-templates/{kind}", admin,
@@ -468,7 +473,11 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     life = "/clients/{client}/appointments/{number}"
     clock.now = NOW + timedelta(days=2)  # Wednesday 25: tomorrow is the meeting's day
     worklist = api.call("get", "/callcenter/confirmations", operator).json["items"]
-    assert [(item["client"], item["number"]) for item in worklist] == [("acme", 1)]
+    assert [(item["client"], item["number"], item["call"]["attempts"]) for item in worklist] == [("acme", 1, 0)]
+    api.call("post", life + "/confirmation-call", operator, body={"result": "not_reached", "notes": "Busy"},
+             **appointment)
+    call = api.call("get", "/callcenter/confirmations", operator).json["items"][0]["call"]
+    assert (call["state"], call["attempts"], call["notes"]) == ("not_reached", 1, "Busy")
     called = api.call("post", life + "/confirmation-call", operator,
                       body={"result": "postponed", "start": "2026-11-26T11:00:00+01:00", "notes": "Later"},
                       **appointment).json
@@ -501,6 +510,9 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     winter = dbsession.execute(select(Campaign).where(Campaign.slug == "winter")).scalar_one()
     release_for(dbsession, winter, clock.now)  # what the release task does at the end of the step
     dbsession.flush()
+    released = api.call("get", "/callcenter/recoveries", operator).json["items"]
+    assert [(item["client"], item["campaign"], item["cancelled_appointment"]) for item in released] == [
+        ("acme", "winter", 1)]
     recovery = api.call("post", "/clients/{client}/campaigns/{campaign}/appointments", operator, 201,
                         {"agent": "rossi", "start": "2026-11-30T09:00:00+01:00", "recovers": 1,
                          "fields": {"budget": 900},
@@ -784,7 +796,7 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
         refused = api.call("post", path, token["account_manager"], 422,
                            {"start": "2026-11-30T09:00:00+01:00", "end": "2026-11-30T18:00:00+01:00"}, **values)
         assert code(refused) == "notice_too_short"
-    for path in ("/callcenter/confirmations", "/callcenter/rescheduling"):
+    for path in ("/callcenter/confirmations", "/callcenter/rescheduling", "/callcenter", "/callcenter/recoveries"):
         assert code(api.call("get", path, None, 401)) == "unauthenticated"
         assert code(api.call("get", path, token["client"], 403)) == "forbidden"
         api.call("get", path, token["operator"])

@@ -97,7 +97,8 @@ def test_edit_preview_save_and_reset_a_template(testapp, dbsession, tenant):  # 
 
     campaign_page = testapp.get(f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/mail-templates/")
     sources = {row["data-kind"]: row["data-source"] for row in campaign_page.html.select("#mail-kinds tr[data-kind]")}
-    assert sources == {"quota_alert": "default", "agenda": "client", "reminder": "default"}
+    assert sources == {"quota_alert": "default", "agenda": "client", "reminder": "default",
+                       "cancellation_requested": "default", "cancellation_decided": "default"}
 
     saved.forms["reset-form"].submit("reset", status=302)
     assert stored(dbsession) == 0
