@@ -90,14 +90,14 @@ def update_agent(dbsession, agent, *, actor=None, now, **changes):
     unknown = set(changes) - set(AGENT_DETAILS) - {"zones"}
     if unknown:
         raise ValueError(f"not an agent's detail: {sorted(unknown)}")
+    if "zones" in changes:  # checked before anything changes
+        zones = zones_by_slug(dbsession, dbsession.get(Client, agent.client_id), changes["zones"], field="zones")
     before, after = {}, {}
     for name in AGENT_DETAILS:
         if name in changes and changes[name] != getattr(agent, name):
             before[name], after[name] = getattr(agent, name), changes[name]
             setattr(agent, name, changes[name])
     if "zones" in changes:
-        client = dbsession.get(Client, agent.client_id)
-        zones = zones_by_slug(dbsession, client, changes["zones"], field="zones")
         old = [zone.slug for zone in agent.zones]
         if {zone.slug for zone in zones} != set(old):
             before["zones"], after["zones"] = old, [zone.slug for zone in zones]

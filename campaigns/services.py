@@ -40,16 +40,16 @@ def update_client(dbsession, client, *, actor=None, now, **changes):
     unknown = set(changes) - set(CLIENT_DETAILS) - {"account_manager"}
     if unknown:
         raise ValueError(f"not a client's detail: {sorted(unknown)}")
+    manager = changes.get("account_manager")
+    if manager is not None and manager.role != "account_manager":
+        raise RuleViolation("validation_error", _(
+            "unknown_account_manager", default="No account manager has this e-mail."), "account_manager")
     before, after = {}, {}
     for name in CLIENT_DETAILS:
         if name in changes and changes[name] != getattr(client, name):
             before[name], after[name] = getattr(client, name), changes[name]
             setattr(client, name, changes[name])
     if "account_manager" in changes:
-        manager = changes["account_manager"]
-        if manager is not None and manager.role != "account_manager":
-            raise RuleViolation("validation_error", _(
-                "unknown_account_manager", default="No account manager has this e-mail."), "account_manager")
         manager_id = manager.id if manager is not None else None
         if manager_id != client.account_manager_id:
             old = dbsession.get(User, client.account_manager_id) if client.account_manager_id else None
