@@ -98,6 +98,30 @@ def agent_add_page(context, request):
                                                           "and 14:00-18:00; the next page edits it.")}
 
 
+@view_config(context=AgentFolder, name="edit", permission=P.MANAGE, renderer="campaigns:templates/manage_form.jinja2")
+def agent_edit_page(context, request):
+    """Name, e-mail, phone and zones; the slug stays (see services.update_agent about zones taken away)."""
+    agent = context.agent
+    folder = context.__parent__.__parent__
+    form = make_form(request, schemas.AgentEditForm(), buttons=(_("Save"),), zones=client_zones(request, folder.client))
+
+    def perform(appstruct):
+        appstruct["zones"] = sorted(appstruct["zones"])
+        return services.update_agent(request.dbsession, agent, actor=request.user, now=request.now, **appstruct)
+
+    done, rendered = form_page(
+        request, form, perform, _("agent_saved", default="Agent saved."),
+        lambda _agent: request.resource_url(context.__parent__),
+        appstruct={"name": agent.name, "email": agent.email, "phone": agent.phone,
+                   "zones": [zone.slug for zone in agent.zones]})
+    return done or {"title": _("Edit the agent"), "form": rendered,
+                    "crumbs": [client_crumb(request, folder), crumb(request, context.__parent__, _("Agents")),
+                               crumb(request, context, agent.name)],
+                    "intro": _("agent_edit_intro", default="An agent taken out of a zone keeps the appointments "
+                                                           "already booked there; he/she is offered for that zone's "
+                                                           "prospects no more.")}
+
+
 @view_config(context=AgentFolder, name="deactivate", request_method="POST", permission=P.MANAGE)
 @view_config(context=AgentFolder, name="reactivate", request_method="POST", permission=P.MANAGE)
 def agent_active(context, request):
@@ -154,7 +178,19 @@ def staff_page(context, request):
                                _("user_added", default="User added."), lambda _user: request.resource_url(context))
     return done or {"form": rendered, "rows": users_rows(request, select(User).where(User.role.in_(STAFF_ROLES))),
                     "title": _("Call-center staff"), "action": request.resource_url(context, "active"),
+                    "trust_action": request.resource_url(context, "out-of-schedule"),
                     "crumbs": [], "role_labels": role_labels(request)}
+
+
+@view_config(context=UserContainer, name="out-of-schedule", request_method="POST", permission=P.MANAGE)
+def staff_out_of_schedule(context, request):
+    """Grant or withdraw rule 9's exception to the operator ``id`` of the staff list (admins only)."""
+    user = listed_user(request, select(User).where(User.role.in_(STAFF_ROLES)))
+    allowed = request.POST.get("allowed") == "1"
+    services.set_out_of_schedule_permission(user, allowed)
+    flash(request, _("out_of_schedule_granted", default="The operator may now book out of schedule.") if allowed
+          else _("out_of_schedule_withdrawn", default="The operator may no longer book out of schedule."))
+    return HTTPFound(request.resource_url(context))
 
 
 def role_labels(request):
@@ -176,15 +212,21 @@ def staff_user_active(context, request):
 
 def set_active(request, query):
     """Deactivate or reactivate the user ``id`` of the page's list; another one is not found."""
+    user = listed_user(request, query)
+    active = request.POST.get("active") == "1"
+    services.set_user_active(request.dbsession, user, active, actor=request.user, now=request.now)
+    flash(request, _("user_reactivated", default="User active again.") if active
+          else _("user_deactivated", default="User deactivated: he/she can no longer log in."))
+
+
+def listed_user(request, query):
+    """The user ``id`` (POSTed) among those of the page's list, else not found."""
     number = as_number(request.POST.get("id", ""))
     user = request.dbsession.execute(query.where(User.id == number)).scalar_one_or_none() \
         if number is not None else None
     if user is None:
         raise RuleViolation("not_found")
-    active = request.POST.get("active") == "1"
-    services.set_user_active(request.dbsession, user, active, actor=request.user, now=request.now)
-    flash(request, _("user_reactivated", default="User active again.") if active
-          else _("user_deactivated", default="User deactivated: he/she can no longer log in."))
+    return user
 
 
 def includeme(config):

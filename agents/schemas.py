@@ -2,15 +2,22 @@
 import colander
 import deform
 
+from campaigns.fields import StrictBoolean
 from campaigns.schemas import ListOf, each_item
 from portal.i18n import _
 from portal.models import ROLES
 from portal.schemas import MIN_PASSWORD_LENGTH, CSRFSchema
-from portal.schemas_api import StrictInt, name_node, slug_node
+from portal.schemas_api import StrictInt, name_node, new_name_node, slug_node
 
 
 # The column holds 254 characters: a longer address must be a 400, not a database error.
 email_validator = colander.All(colander.Email(), colander.Length(max=254))
+
+
+def email_or_empty(node, value):
+    """An agent may have no e-mail: an empty one clears it."""
+    if value:
+        email_validator(node, value)
 
 
 class Strings(colander.SequenceSchema):
@@ -43,6 +50,16 @@ class AgentCreate(colander.MappingSchema):
     schedule = Schedule(missing=())
 
 
+class AgentUpdate(colander.MappingSchema):
+    """PATCH of an agent: only what is sent changes; the slug stays."""
+
+    name = new_name_node()
+    email = colander.SchemaNode(colander.String(allow_empty=True), validator=email_or_empty, missing=colander.drop)
+    phone = colander.SchemaNode(colander.String(allow_empty=True), validator=colander.Length(max=40),
+                                missing=colander.drop)
+    zones = Strings(missing=colander.drop)
+
+
 class UserCreate(colander.MappingSchema):
     email = colander.SchemaNode(colander.String(), validator=email_validator)
     password = colander.SchemaNode(
@@ -54,6 +71,8 @@ class UserCreate(colander.MappingSchema):
     client = colander.SchemaNode(colander.String(), missing=None)
     zones = Strings(missing=())
     agent = colander.SchemaNode(colander.String(), missing=None)
+    # Operators only: rule 9's exceptional bookings outside the agents' schedules.
+    may_book_out_of_schedule = colander.SchemaNode(StrictBoolean(), missing=False)
 
 
 class ScheduleReplace(colander.MappingSchema):
@@ -187,14 +206,17 @@ def zones_node(**kw):
                                validator=deferred_zones_validator, **kw)
 
 
-class AgentForm(CSRFSchema):
-    slug = slug_node(title=_("Short name in addresses"),
-                     description=_("slug_help", default="Lower-case letters, digits and dashes; it cannot change."))
+class AgentEditForm(CSRFSchema):
     name = name_node(title=_("Name"))
     email = colander.SchemaNode(colander.String(), title=_("E-mail"), validator=email_validator, missing="",
                                 widget=deform.widget.TextInputWidget(attributes={"type": "email"}))
     phone = colander.SchemaNode(colander.String(), title=_("Phone"), validator=colander.Length(max=40), missing="")
     zones = zones_node()
+
+
+class AgentForm(AgentEditForm):
+    slug = slug_node(title=_("Short name in addresses"), insert_before="name",
+                     description=_("slug_help", default="Lower-case letters, digits and dashes; it cannot change."))
 
 
 @colander.deferred
@@ -247,3 +269,8 @@ class StaffForm(LoginForm):
     role = colander.SchemaNode(colander.String(), title=_("Role"), default="operator",
                                validator=colander.OneOf([role for role, _label in STAFF_ROLE_LABELS]),
                                widget=deform.widget.SelectWidget(values=STAFF_ROLE_LABELS))
+    may_book_out_of_schedule = colander.SchemaNode(
+        colander.Boolean(), title=_("May book out of schedule"), missing=False,
+        description=_("may_book_out_of_schedule_help",
+                      default="Only for an operator: exceptional bookings outside the agents' schedules, recorded."),
+        widget=deform.widget.CheckboxWidget())

@@ -39,6 +39,7 @@ def user_json(user, client=None, agent=None):
         "client": client.slug if client is not None else None,
         "zones": [zone.slug for zone in user.zones] if user.role == "zone_manager" else [],
         "agent": agent.slug if agent is not None else None,
+        "may_book_out_of_schedule": bool(user.may_book_out_of_schedule),
     }
 
 

@@ -77,6 +77,38 @@ def create_agent(dbsession, client, *, slug, name, email="", phone="", zones=(),
     return agent
 
 
+AGENT_DETAILS = ("name", "email", "phone")
+
+
+def update_agent(dbsession, agent, *, actor=None, now, **changes):
+    """An agent's name, e-mail, phone and zones (slugs of the client's zones); the slug, and so the
+    folder's address, stays. Only the keys given change.
+
+    A zone taken away keeps the agent's booked appointments in it: they were routed there when booked
+    (rule 13), the zone's folder and counts keep showing them, and an appointment is moved only by
+    postponing it. From now on the agent is offered for that zone's prospects no more."""
+    unknown = set(changes) - set(AGENT_DETAILS) - {"zones"}
+    if unknown:
+        raise ValueError(f"not an agent's detail: {sorted(unknown)}")
+    if "zones" in changes:  # checked before anything changes
+        zones = zones_by_slug(dbsession, dbsession.get(Client, agent.client_id), changes["zones"], field="zones")
+    before, after = {}, {}
+    for name in AGENT_DETAILS:
+        if name in changes and changes[name] != getattr(agent, name):
+            before[name], after[name] = getattr(agent, name), changes[name]
+            setattr(agent, name, changes[name])
+    if "zones" in changes:
+        old = [zone.slug for zone in agent.zones]
+        if {zone.slug for zone in zones} != set(old):
+            before["zones"], after["zones"] = old, [zone.slug for zone in zones]
+            agent.zones = zones
+    if after:
+        record(dbsession, client_id=agent.client_id, agent_id=agent.id, subject="agent", action="updated",
+               before=before, after=after, actor=actor, at=now)
+    dbsession.flush()
+    return agent
+
+
 def zones_by_slug(dbsession, client, slugs, field):
     slugs = list(dict.fromkeys(slugs))
     if not slugs:
@@ -92,12 +124,15 @@ def zones_by_slug(dbsession, client, slugs, field):
     return sorted(zones, key=lambda zone: zone.name)  # the order Agent.zones loads them in
 
 
-def create_user(dbsession, *, email, password, role, name="", client=None, zones=(), agent=None):
-    """A login. Client-side roles belong to a client; zone managers and agents also to their folders."""
+def create_user(dbsession, *, email, password, role, name="", client=None, zones=(), agent=None,
+                may_book_out_of_schedule=False):
+    """A login. Client-side roles belong to a client; zone managers and agents also to their folders.
+    An operator may be trusted with rule 9's exception from the start."""
     email = email.strip().lower()
     if dbsession.execute(select(User.id).where(func.lower(User.email) == email)).first():
         raise RuleViolation("conflict", _("email_in_use", default="This e-mail is already in use."), "email")
     check_user_shape(role, client, zones, agent)
+    check_out_of_schedule_role(role, may_book_out_of_schedule)
     user = User(
         email=email,
         name=name,
@@ -106,11 +141,29 @@ def create_user(dbsession, *, email, password, role, name="", client=None, zones
         client_id=client.id if client is not None else None,
         agent_id=agent.id if agent is not None else None,
         active=True,
+        may_book_out_of_schedule=may_book_out_of_schedule,
     )
     if role == "zone_manager":
         user.zones = list(zones)
     dbsession.add(user)
     dbsession.flush()
+    return user
+
+
+def check_out_of_schedule_role(role, allowed):
+    """Only operators carry the permission: account managers and admins book out of schedule anyway,
+    and client-side users never book."""
+    if allowed and role != "operator":
+        raise RuleViolation("validation_error", _(
+            "out_of_schedule_only_for_operators",
+            default="Only an operator can be allowed to book out of schedule."), "may_book_out_of_schedule")
+
+
+def set_out_of_schedule_permission(user, allowed):
+    """Grant or withdraw rule 9's exception to an operator; it applies from his/her next request.
+    Not in the change history: that is kept per client, and an operator belongs to none."""
+    check_out_of_schedule_role(user.role, allowed)
+    user.may_book_out_of_schedule = allowed
     return user
 
 

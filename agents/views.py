@@ -50,6 +50,13 @@ def agent_create(context, request):
     return agent_json(agent)
 
 
+@api_view(context=AgentFolder, request_method="PATCH", permission=P.MANAGE)
+def agent_update(context, request):
+    data = parse(request, schemas.AgentUpdate())
+    agent = services.update_agent(request.dbsession, context.agent, actor=request.user, now=request.now, **data)
+    return agent_json(agent)
+
+
 @api_view(context=UserContainer, request_method="POST", permission=P.CREATE_USER)
 def user_create(context, request):
     """Client-side users need ``manage`` on their client's folder; staff need it on the root (admins)."""
@@ -76,6 +83,7 @@ def user_create(context, request):
         client=client,
         zones=zones,
         agent=agent,
+        may_book_out_of_schedule=data["may_book_out_of_schedule"],
     )
     request.response.status_int = 201
     return user_json(user, client=client, agent=agent)

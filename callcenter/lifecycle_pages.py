@@ -100,6 +100,8 @@ ACTIONS = {
     ("step", "step_deleted"): _("change_step_deleted", default="Draft step ${number} deleted"),
     ("agent", "deactivated"): _("change_agent_deactivated", default="Agent deactivated"),
     ("agent", "reactivated"): _("change_agent_reactivated", default="Agent reactivated"),
+    ("agent", "updated"): _("change_agent_updated", default="Agent's details changed"),
+    ("client", "updated"): _("change_client_updated", default="Client's details changed"),
 }
 DETAIL_LABELS = {
     "state": _("detail_state", default="State"),
@@ -117,6 +119,13 @@ DETAIL_LABELS = {
     "valid_from": _("detail_valid_from", default="Valid from"),
     "valid_to": _("detail_valid_to", default="Valid to"),
     "description": _("detail_description", default="Description"),
+    "name": _("detail_name", default="Name"),
+    "email": _("detail_email", default="E-mail"),
+    "phone": _("detail_phone", default="Phone"),
+    "zones": _("detail_zones", default="Zones"),
+    "timezone": _("detail_timezone", default="Time zone"),
+    "country": _("detail_country", default="Country"),
+    "account_manager": _("detail_account_manager", default="Account manager"),
 }
 YES, NO = _("yes", default="Yes"), _("no", default="No")
 
@@ -296,6 +305,8 @@ def readable(request, key, value, tz, names):
         return translate(OUTCOME_LABELS.get(value, value))
     if key == "reason" and value in REASON_LABELS:
         return translate(REASON_LABELS[value])
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
     return str(value)
 
 
@@ -332,6 +343,8 @@ def describe(request, change, tz, names):
             scope = translate(_("scope_client", default="The whole client"))
     elif change.subject == "step" and change.campaign_id:
         scope = names.campaign_by_id.get(change.campaign_id)
+    elif change.subject == "agent" and change.agent_id:
+        scope = names.agent_by_id.get(change.agent_id)
     actor = change.actor
     return {
         "at": local_datetime(change.at, tz, request.locale_name),

@@ -1,4 +1,5 @@
-"""portal-manage <ini> create-user | create-token | demo-data | migrate | worker | relay-outbox | run-periodic
+"""portal-manage <ini> create-user | out-of-schedule | create-token | demo-data | migrate | worker | relay-outbox
+                      | run-periodic
 (spec §11)."""
 import argparse
 import getpass
@@ -8,7 +9,8 @@ from pyramid.paster import get_appsettings, setup_logging
 from pyramid.scripting import prepare
 from sqlalchemy import func, select
 
-from agents.services import agent_by_slug, client_by_slug, create_user, zones_by_slug
+from agents.services import (agent_by_slug, client_by_slug, create_user, set_out_of_schedule_permission,
+                             zones_by_slug)
 from callcenter.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
 from portal import make_app
 from portal.errors import RuleViolation
@@ -29,6 +31,11 @@ def main(argv=None):
     user.add_argument("--agent", help="agent slug of an agent's login")
     user.add_argument("--name", default="")
     user.add_argument("--password", help="asked for when not given")
+    user.add_argument("--may-book-out-of-schedule", action="store_true",
+                      help="an operator allowed to book outside the agents' schedules (rule 9)")
+    trust = commands.add_parser("out-of-schedule", help="allow or forbid an operator to book out of schedule")
+    trust.add_argument("email")
+    trust.add_argument("decision", choices=("grant", "withdraw"))
     token = commands.add_parser("create-token", help="print a new API token for a user")
     token.add_argument("email")
     token.add_argument("--label", default="cli")
@@ -81,17 +88,34 @@ def create_user_command(request, args):
         agent = agent_by_slug(dbsession, client, args.agent) if args.agent else None
     password = args.password or getpass.getpass("Password: ")
     user = create_user(dbsession, email=args.email, password=password, role=args.role, name=args.name,
-                       client=client, zones=zones, agent=agent)
-    print(f"created {user.email} ({user.role})")
+                       client=client, zones=zones, agent=agent,
+                       may_book_out_of_schedule=args.may_book_out_of_schedule)
+    trusted = ", may book out of schedule" if user.may_book_out_of_schedule else ""
+    print(f"created {user.email} ({user.role}{trusted})")
     return 0
 
 
-def create_token_command(request, args):
+def out_of_schedule_command(request, args):
+    user = user_by_email(request, args.email)
+    if user is None:
+        return 2
+    set_out_of_schedule_permission(user, args.decision == "grant")
+    print(f"{user.email} {'may' if user.may_book_out_of_schedule else 'may no longer'} book out of schedule")
+    return 0
+
+
+def user_by_email(request, email):
     user = request.dbsession.execute(
-        select(User).where(func.lower(User.email) == args.email.strip().lower())
+        select(User).where(func.lower(User.email) == email.strip().lower())
     ).scalar_one_or_none()
     if user is None:
-        print(f"error: no user {args.email}", file=sys.stderr)
+        print(f"error: no user {email}", file=sys.stderr)
+    return user
+
+
+def create_token_command(request, args):
+    user = user_by_email(request, args.email)
+    if user is None:
         return 2
     token, secret = ApiToken.issue(user, label=args.label)
     request.dbsession.add(token)
@@ -143,6 +167,7 @@ def migrate(config_uri):
 
 COMMANDS = {
     "create-user": create_user_command,
+    "out-of-schedule": out_of_schedule_command,
     "create-token": create_token_command,
     "demo-data": demo_data_command,
 }

@@ -63,9 +63,7 @@ def client_add_page(context, request):
     schema = schemas.ClientForm()
     account_managers = []
     if chooses:
-        account_managers = request.dbsession.execute(
-            select(User).where(User.role == "account_manager", User.active.is_(True)).order_by(User.name, User.email)
-        ).scalars().all()
+        account_managers = active_account_managers(request)
     else:
         del schema["account_manager"]
     form = make_form(request, schema, buttons=(_("Create"),), account_managers=account_managers)
@@ -80,6 +78,42 @@ def client_add_page(context, request):
                                lambda client: request.resource_url(context, client.slug))
     return done or {"title": _("New client"), "form": rendered,
                     "crumbs": [crumb(request, context, _("Clients"))]}
+
+
+@view_config(context=ClientFolder, name="edit", permission=P.MANAGE, renderer="campaigns:templates/manage_form.jinja2")
+def client_edit_page(context, request):
+    """Name, time zone, country; an admin also hands the client to another account manager (or none)."""
+    client = context.client
+    chooses = request.has_permission(P.MANAGE, request.root)
+    schema = schemas.ClientEditForm()
+    account_managers = active_account_managers(request) if chooses else []
+    if not chooses:
+        del schema["account_manager"]
+    form = make_form(request, schema, buttons=(_("Save"),), account_managers=account_managers)
+
+    def perform(appstruct):
+        if chooses:
+            chosen = appstruct.pop("account_manager", "")
+            appstruct["account_manager"] = next(user for user in account_managers if str(user.id) == chosen) \
+                if chosen else None
+        return services.update_client(request.dbsession, client, actor=request.user, now=request.now, **appstruct)
+
+    appstruct = {"name": client.name, "timezone": client.timezone, "country": client.country}
+    if chooses:
+        appstruct["account_manager"] = str(client.account_manager_id or "")
+    done, rendered = form_page(request, form, perform, _("client_saved", default="Client saved."),
+                               lambda _client: request.resource_url(context), appstruct=appstruct)
+    return done or {"title": _("Edit the client"), "form": rendered, "crumbs": [client_crumb(request, context)],
+                    "warning": _("client_timezone_warning",
+                                 default="Changing the time zone keeps every appointment at the same instant: "
+                                         "their times shown in the client's time zone change, and the agents' "
+                                         "weekly schedules are read in the new time zone.")}
+
+
+def active_account_managers(request):
+    return request.dbsession.execute(
+        select(User).where(User.role == "account_manager", User.active.is_(True)).order_by(User.name, User.email)
+    ).scalars().all()
 
 
 # --- Campaigns ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from campaigns.fields import StrictBoolean
 from campaigns.models import FIELD_KINDS
 from portal.i18n import _
 from portal.schemas import CSRFSchema
-from portal.schemas_api import StrictInt, name_node, slug_node, timezone_validator
+from portal.schemas_api import StrictInt, name_node, new_name_node, slug_node, timezone_validator
 
 
 class NullableInt(StrictInt):
@@ -16,6 +16,20 @@ class NullableInt(StrictInt):
         if cstruct is None:
             return None
         return super().deserialize(node, cstruct)
+
+
+class NullableEmail(colander.String):
+    """Text, or JSON null for "none"."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is None:
+            return None
+        return super().deserialize(node, cstruct)
+
+
+def optional_email(node, value):
+    if value is not None:
+        colander.Email()(node, value)
 
 
 def optional_range(low, high):
@@ -31,6 +45,16 @@ class ClientCreate(colander.MappingSchema):
     timezone = colander.SchemaNode(colander.String(), validator=timezone_validator, missing="Europe/Rome")
     country = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[A-Z]{2}\Z"), missing="IT")
     account_manager = colander.SchemaNode(colander.String(), validator=colander.Email(), missing=None)
+
+
+class ClientUpdate(colander.MappingSchema):
+    """PATCH of a client: only what is sent changes; the slug stays."""
+
+    name = new_name_node()
+    timezone = colander.SchemaNode(colander.String(), validator=timezone_validator, missing=colander.drop)
+    country = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[A-Z]{2}\Z"), missing=colander.drop)
+    # E-mail of the new account manager, or null for none: admins only.
+    account_manager = colander.SchemaNode(NullableEmail(), validator=optional_email, missing=colander.drop)
 
 
 # The bounds of a campaign's settings, shared by the API bodies and the browser forms.
@@ -74,16 +98,23 @@ class StepUpdate(colander.MappingSchema):
     description = colander.SchemaNode(colander.String(), validator=colander.Length(max=500), missing=colander.drop)
 
 
+class Percentages(colander.SequenceSchema):
+    percentage = colander.SchemaNode(StrictInt())
+
+
 class CampaignSettings(colander.MappingSchema):
     """PATCH of a campaign's booking settings: only what is sent changes."""
 
-    name = name_node(missing=colander.drop)
+    name = new_name_node()
     appointment_minutes = colander.SchemaNode(StrictInt(), validator=APPOINTMENT_MINUTES, missing=colander.drop)
     buffer_minutes = colander.SchemaNode(StrictInt(), validator=BUFFER_MINUTES, missing=colander.drop)
     cutoff_hours = colander.SchemaNode(StrictInt(), validator=CUTOFF_HOURS, missing=colander.drop)
     hold_minutes = colander.SchemaNode(StrictInt(), validator=HOLD_MINUTES, missing=colander.drop)
     # Hours before each meeting its agent is reminded; null: no reminders.
     reminder_hours = colander.SchemaNode(NullableInt(), validator=REMINDER_HOURS, missing=colander.drop)
+    # Rule 12's percentages (checked by the service, as for the settings page) and rule 11's pace.
+    alert_thresholds = Percentages(missing=colander.drop)
+    recoveries_per_day = colander.SchemaNode(StrictInt(), validator=RECOVERIES_PER_DAY, missing=colander.drop)
 
 
 class Choices(colander.SequenceSchema):
@@ -193,11 +224,9 @@ def deferred_account_manager_validator(node, kw):
     return colander.OneOf([str(user.id) for user in kw["account_managers"]])
 
 
-class ClientForm(CSRFSchema):
-    """A new client; an admin names its account manager, an account manager takes it in his/her portfolio."""
+class ClientEditForm(CSRFSchema):
+    """A client's details; only an admin sees (and changes) its account manager."""
 
-    slug = slug_node(title=_("Short name in addresses"),
-                     description=_("slug_help", default="Lower-case letters, digits and dashes; it cannot change."))
     name = name_node(title=_("Name"))
     timezone = colander.SchemaNode(colander.String(), title=_("Time zone"), validator=timezone_validator,
                                    widget=deferred_timezone_widget, default="Europe/Rome")
@@ -209,6 +238,13 @@ class ClientForm(CSRFSchema):
     account_manager = colander.SchemaNode(colander.String(), title=_("Account manager"), missing="",
                                           widget=deferred_account_manager_widget,
                                           validator=deferred_account_manager_validator)
+
+
+class ClientForm(ClientEditForm):
+    """A new client; an admin names its account manager, an account manager takes it in his/her portfolio."""
+
+    slug = slug_node(title=_("Short name in addresses"), insert_before="name",
+                     description=_("slug_help", default="Lower-case letters, digits and dashes; it cannot change."))
 
 
 class CampaignForm(CSRFSchema):

@@ -21,6 +21,8 @@ def campaign_json(campaign):
         "cutoff_hours": campaign.cutoff_hours,
         "hold_minutes": campaign.hold_minutes,
         "reminder_hours": campaign.reminder_hours,
+        "alert_thresholds": list(campaign.alert_thresholds or []),
+        "recoveries_per_day": campaign.recoveries_per_day,
     }
     data.update(campaign_counts(campaign))
     return data

@@ -7,6 +7,7 @@ from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
+from portal.models import User
 
 COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
 # Summed with the boxes, not shown in them: the places kept for recoveries (rule 11).
@@ -24,6 +25,41 @@ def create_client(dbsession, *, slug, name, timezone="Europe/Rome", country="IT"
         last_appointment_number=0,
     )
     dbsession.add(client)
+    dbsession.flush()
+    return client
+
+
+CLIENT_DETAILS = ("name", "timezone", "country")
+
+
+def update_client(dbsession, client, *, actor=None, now, **changes):
+    """A client's name, time zone, country (its public holidays) and account manager (a User or None).
+
+    A new time zone keeps every appointment at the same instant (they are stored in UTC): their
+    wall-clock times in the client's time zone move, and the weekly schedules are read in the new
+    zone from now on. The page says so before saving."""
+    unknown = set(changes) - set(CLIENT_DETAILS) - {"account_manager"}
+    if unknown:
+        raise ValueError(f"not a client's detail: {sorted(unknown)}")
+    manager = changes.get("account_manager")
+    if manager is not None and manager.role != "account_manager":
+        raise RuleViolation("validation_error", _(
+            "unknown_account_manager", default="No account manager has this e-mail."), "account_manager")
+    before, after = {}, {}
+    for name in CLIENT_DETAILS:
+        if name in changes and changes[name] != getattr(client, name):
+            before[name], after[name] = getattr(client, name), changes[name]
+            setattr(client, name, changes[name])
+    if "account_manager" in changes:
+        manager_id = manager.id if manager is not None else None
+        if manager_id != client.account_manager_id:
+            old = dbsession.get(User, client.account_manager_id) if client.account_manager_id else None
+            before["account_manager"] = old.email if old is not None else None
+            after["account_manager"] = manager.email if manager is not None else None
+            client.account_manager_id = manager_id
+    if after:
+        record(dbsession, client_id=client.id, subject="client", action="updated", before=before, after=after,
+               actor=actor, at=now)
     dbsession.flush()
     return client
 

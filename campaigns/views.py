@@ -45,20 +45,40 @@ def _account_manager(request, email):
     """An account manager creates clients in his/her own portfolio; an admin names one."""
     if email is None:
         return request.user if request.user.role == "account_manager" else None
+    user = _named_account_manager(request, email)
+    if request.user.role == "account_manager" and user.id != request.user.id:
+        raise RuleViolation("forbidden", field="account_manager")
+    return user
+
+
+def _named_account_manager(request, email):
     user = request.dbsession.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
     if user is None or user.role != "account_manager":
         raise RuleViolation(
             "validation_error", _("unknown_account_manager", default="No account manager has this e-mail."),
             "account_manager",
         )
-    if request.user.role == "account_manager" and user.id != request.user.id:
-        raise RuleViolation("forbidden", field="account_manager")
     return user
 
 
 @api_view(context=ClientFolder, request_method="GET", permission=P.VIEW)
 def client_get(context, request):
     return client_json(context.client, services.client_counts(request.dbsession, context.client.id))
+
+
+@api_view(context=ClientFolder, request_method="PATCH", permission=P.MANAGE)
+def client_update(context, request):
+    """Only an admin (``manage`` on the root) hands a client to another account manager, or to none."""
+    changes = parse(request, schemas.ClientUpdate())
+    if "account_manager" in changes:
+        email = changes["account_manager"]
+        manager = _named_account_manager(request, email) if email is not None else None
+        if (manager.id if manager else None) != context.client.account_manager_id \
+                and not request.has_permission(P.MANAGE, request.root):
+            raise RuleViolation("forbidden", field="account_manager")
+        changes["account_manager"] = manager
+    client = services.update_client(request.dbsession, context.client, actor=request.user, now=request.now, **changes)
+    return client_json(client, services.client_counts(request.dbsession, client.id))
 
 
 @api_view(context=CampaignContainer, request_method="GET", permission=P.VIEW)

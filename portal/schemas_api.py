@@ -22,6 +22,12 @@ def name_node(**kw):
     return colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200), **kw)
 
 
+def new_name_node():
+    """A name in a PATCH: left out, it stays; sent empty, it is refused (not taken for left out)."""
+    return colander.SchemaNode(colander.String(allow_empty=True), validator=colander.Length(min=1, max=200),
+                               missing=colander.drop)
+
+
 def timezone_validator(node, value):
     if value not in available_timezones():
         raise colander.Invalid(node, _("unknown_timezone", default="Unknown time zone."))

@@ -279,7 +279,7 @@ def test_account_manager_creates_a_campaign_with_nothing_purchased(api, tenant):
     assert created.json == {
         "slug": "winter", "name": "Winter 2026", "client": tenant.client.slug,
         "appointment_minutes": 45, "buffer_minutes": 15, "cutoff_hours": 36, "hold_minutes": 5,
-        "reminder_hours": None,
+        "reminder_hours": None, "alert_thresholds": [80, 90, 100], "recoveries_per_day": 2,
         "purchased": 0, "taken": 0, "to_confirm": 0, "cancelled": 0, "recovered": 0, "open_for_booking": False,
     }
     assert manager.get(base + "/winter").json == created.json
@@ -396,11 +396,11 @@ def test_account_manager_creates_the_client_side_users_of_his_client(api, tenant
     answers = {role: manager.post("/users", body).json for role, body in bodies.items()}
     assert answers == {
         "client": {"email": "anna@example.test", "name": "Anna", "role": "client", "client": slug, "zones": [],
-                   "agent": None},
+                   "agent": None, "may_book_out_of_schedule": False},
         "zone_manager": {"email": "zm@example.test", "name": "", "role": "zone_manager", "client": slug,
-                         "zones": [tenant.zone.slug], "agent": None},
+                         "zones": [tenant.zone.slug], "agent": None, "may_book_out_of_schedule": False},
         "agent": {"email": "agent@example.test", "name": "", "role": "agent", "client": slug, "zones": [],
-                  "agent": tenant.agent.slug},
+                  "agent": tenant.agent.slug, "may_book_out_of_schedule": False},
     }
     # Each new user opens exactly the folder of his/her role.
     as_client = api(user_by_email(dbsession, "anna@example.test"))
@@ -419,7 +419,7 @@ def test_admin_creates_call_center_staff(api, tenant, dbsession, role):
     created = api(tenant.admin).post("/users", {"email": f"new-{role}@example.test", "password": "long enough pw",
                                                 "role": role})
     assert created.json == {"email": f"new-{role}@example.test", "name": "", "role": role, "client": None,
-                            "zones": [], "agent": None}
+                            "zones": [], "agent": None, "may_book_out_of_schedule": False}
     assert user_by_email(dbsession, f"new-{role}@example.test").role == role
 
 

@@ -414,7 +414,7 @@ def test_the_manage_links_show_only_to_who_may_manage(testapp, dbsession, tenant
     login(testapp, tenant.account_manager)
     links = [a["href"] for a in testapp.get(client_url(tenant)).html.select("#manage a")]
     assert [link.removeprefix("http://localhost" + client_url(tenant)) for link in links] == [
-        "campaigns/add", "zones/", "agents/", "users", "closed-days", "mail-templates"]
+        "campaigns/add", "zones/", "agents/", "users", "closed-days", "mail-templates", "edit"]
     assert len(testapp.get(campaign_url(tenant)).html.select("#manage a")) == 5  # settings, fields, steps, mail templates, import
     assert testapp.get("/clients/").html.select("#client-add") and not testapp.get("/clients/").html.select("#staff-link")
     testapp.reset()
@@ -426,7 +426,7 @@ def test_the_manage_links_show_only_to_who_may_manage(testapp, dbsession, tenant
 # The lists of zones and agents are read by whoever sees the client folder (tests/functional/test_navigation.py).
 MANAGEMENT_PAGES = [
     "{client}campaigns/add", "{campaign}settings", "{campaign}fields/", "{client}zones/{zone}/edit",
-    "{client}agents/add", "{client}users",
+    "{client}agents/add", "{client}users", "{client}edit", "{client}agents/{agent}/edit",
 ]
 MANAGEMENT_POSTS = MANAGEMENT_PAGES + [
     "{client}zones/", "{client}agents/",
@@ -452,12 +452,15 @@ def test_who_may_not_manage_gets_403_on_every_management_page_and_post(testapp, 
                             "active": "0"}, status=403)
     testapp.get("/users", status=403)
     testapp.post("/users/active", {"csrf_token": token, "id": str(tenant.operator.id), "active": "0"}, status=403)
+    testapp.post("/users/out-of-schedule", {"csrf_token": token, "id": str(tenant.operator.id), "allowed": "1"},
+                 status=403)
     if role != "other_account_manager":
         testapp.get("/clients/add", status=403)
     dbsession.expire_all()
     assert before == (count(dbsession, Campaign), count(dbsession, Zone), count(dbsession, Agent),
                       count(dbsession, User))
     assert dbsession.get(Agent, tenant.agent.id).active and dbsession.get(User, tenant.client_user.id).active
+    assert dbsession.get(User, tenant.operator.id).may_book_out_of_schedule is False
 
 
 @pytest.mark.parametrize("role", ["account_manager", "admin"])

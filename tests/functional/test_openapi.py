@@ -35,6 +35,7 @@ OPERATION_OF_VIEW = {
     (ClientContainer, "", "GET"): ("get", "/clients"),
     (ClientContainer, "", "POST"): ("post", "/clients"),
     (ClientFolder, "", "GET"): ("get", "/clients/{client}"),
+    (ClientFolder, "", "PATCH"): ("patch", "/clients/{client}"),
     (CampaignContainer, "", "GET"): ("get", "/clients/{client}/campaigns"),
     (CampaignContainer, "", "POST"): ("post", "/clients/{client}/campaigns"),
     (CampaignFolder, "", "GET"): ("get", "/clients/{client}/campaigns/{campaign}"),
@@ -60,6 +61,7 @@ OPERATION_OF_VIEW = {
     (AgentContainer, "", "GET"): ("get", "/clients/{client}/agents"),
     (AgentContainer, "", "POST"): ("post", "/clients/{client}/agents"),
     (AgentFolder, "", "GET"): ("get", "/clients/{client}/agents/{agent}"),
+    (AgentFolder, "", "PATCH"): ("patch", "/clients/{client}/agents/{agent}"),
     (AgentFolder, "appointments", "GET"): ("get", "/clients/{client}/agents/{agent}/appointments"),
     (AgentFolder, "schedule", "GET"): ("get", "/clients/{client}/agents/{agent}/schedule"),
     (AgentFolder, "schedule", "PUT"): ("put", "/clients/{client}/agents/{agent}/schedule"),
@@ -341,6 +343,10 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
                                               "country": "IT", "account_manager": tenant.account_manager.email})
     api.call("get", "/clients", admin)
     api.call("get", "/clients/{client}", admin, **client)
+    renamed = api.call("patch", "/clients/{client}", admin, body={"name": "Acme Italia", "timezone": "Europe/Rome",
+                                                                  "country": "IT", "account_manager": None}, **client)
+    assert renamed.json["name"] == "Acme Italia"
+    api.call("patch", "/clients/{client}", admin, body={"account_manager": tenant.account_manager.email}, **client)
 
     api.call("post", "/clients/{client}/zones", admin, 201,
              {"slug": "milano", "name": "Milano", "provinces": ["MI"], "postal_codes": ["20121"]}, **client)
@@ -351,6 +357,9 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
               "zones": ["milano"], "schedule": [{"weekday": 0, "start": "09:00", "end": "13:00"}]}, **client)
     api.call("get", "/clients/{client}/agents", admin, **client)
     api.call("get", "/clients/{client}/agents/{agent}", admin, agent="rossi", **client)
+    edited = api.call("patch", "/clients/{client}/agents/{agent}", admin, agent="rossi", **client,
+                      body={"name": "Mario Rossi", "email": "", "phone": "+39 333 7654321", "zones": ["milano"]}).json
+    assert (edited["slug"], edited["email"], edited["zones"]) == ("rossi", "", ["milano"])
     agent = {**client, "agent": "rossi"}
     # Mondays and Thursdays 09:00-13:00, a Saturday morning opening, a Monday afternoon off, a closed day.
     week = [{"weekday": 0, "start": "09:00", "end": "13:00"}, {"weekday": 3, "start": "09:00", "end": "13:00"}]
@@ -396,6 +405,9 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     settings = api.call("patch", "/clients/{client}/campaigns/{campaign}", admin,
                         body={"hold_minutes": 10, "cutoff_hours": 36}, **campaign).json
     assert (settings["hold_minutes"], settings["appointment_minutes"]) == (10, 45)
+    paced = api.call("patch", "/clients/{client}/campaigns/{campaign}", admin,
+                     body={"alert_thresholds": [75, 90, 100], "recoveries_per_day": 3}, **campaign).json
+    assert (paced["alert_thresholds"], paced["recoveries_per_day"]) == ([75, 90, 100], 3)
     api.call("post", "/clients/{client}/campaigns/{campaign}/fields", admin, 201,
              {"name": "budget", "label": "Budget", "kind": "number", "required": True,
               "help_text": "Euros a month", "choices": []}, **campaign)
@@ -609,6 +621,14 @@ def test_error_answers_are_documented_and_have_the_error_shape(testapp, tenant, 
     assert code(api.call("post", "/clients", admin, 400, {"slug": "acme", "name": "Acme", "vat": 1})) == \
         "validation_error"
     assert code(api.call("post", "/clients", admin, 409, {"slug": tenant.client.slug, "name": "Again"})) == "conflict"
+    assert code(api.call("patch", "/clients/{client}", make_token(dbsession, tenant.account_manager), 403,
+                         {"account_manager": None}, **own)) == "forbidden"
+    assert code(api.call("patch", "/clients/{client}", admin, 400, {"timezone": "Mars/Base"}, **own)) == \
+        "validation_error"
+    assert code(api.call("patch", "/clients/{client}/agents/{agent}", admin, 400, {"zones": ["atlantis"]},
+                         agent=tenant.agent.slug, **own)) == "validation_error"
+    assert code(api.call("patch", "/clients/{client}/agents/{agent}", operator, 403, {"name": "X"},
+                         agent=tenant.agent.slug, **own)) == "forbidden"
     assert code(api.call("post", "/clients/{client}/campaigns/{campaign}/steps/{number}/confirm", admin, 409,
                          number=1, **campaign)) == "conflict"
     assert code(api.call("get", "/clients/{client}/appointments", admin, 400, params={"state": "bogus"},
@@ -696,7 +716,14 @@ def test_the_documented_request_schemas_refuse_what_the_server_refuses(document)
         ("patch", "/clients/{client}/campaigns/{campaign}/steps/{number}"): [{"quantity": 0}, {"quantity": "3"},
                                                                             {"state": "confirmed"}],
         ("patch", "/clients/{client}/campaigns/{campaign}"): [{"hold_minutes": 0}, {"hold_minutes": "5"},
-                                                              {"purchased": 100}, {"slug": "renamed"}],
+                                                              {"purchased": 100}, {"slug": "renamed"},
+                                                              {"alert_thresholds": []}, {"alert_thresholds": [0]},
+                                                              {"alert_thresholds": [80, 80]},
+                                                              {"recoveries_per_day": 0}],
+        ("patch", "/clients/{client}"): [{"slug": "renamed"}, {"name": ""}, {"country": "it"},
+                                         {"account_manager": 3}],
+        ("patch", "/clients/{client}/agents/{agent}"): [{"slug": "renamed"}, {"name": ""}, {"zones": "milano"},
+                                                        {"active": False}, {"phone": "1" * 41}],
         ("post", "/clients/{client}/campaigns/{campaign}/fields"): [
             {"name": "budget", "label": "Budget", "kind": "money"}, {"name": "Budget", "label": "B", "kind": "text"},
             {"name": "budget", "label": "Budget", "kind": "text", "placeholder": "0"}, {"label": "B", "kind": "text"}],
