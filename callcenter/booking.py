@@ -49,6 +49,7 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
     """
     check_insertion_cutoff(start, now, campaign.cutoff_hours)
     check_agent_of_campaign(agent, campaign)
+    zone = routed_zone(dbsession, campaign, agent, prospect)
     start, end, busy_until = appointment_span(start, campaign.appointment_minutes, campaign.buffer_minutes)
     values = validate_fields(campaign, fields)
     hold = None
@@ -70,7 +71,7 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
         number=next_appointment_number(dbsession, campaign.client_id),
         campaign_id=campaign.id,
         agent_id=agent.id,
-        zone_id=zone_for(agent, prospect),
+        zone_id=zone.id,
         start_at=start,
         end_at=end,
         busy_until=busy_until,
@@ -113,20 +114,35 @@ def released_recovery(dbsession, campaign, cancelled_number):
     return recovery
 
 
-def hold_slot(dbsession, *, campaign, agent, start, operator, now):
-    """Hold a free slot for the campaign's hold minutes (rule 10); the same checks as booking
-    except the quota, which is taken when the booking is made."""
+def hold_slot(dbsession, *, campaign, agent, start, operator, now, zone=None, recovers=None):
+    """Hold a free slot for the campaign's hold minutes (rule 10); the same checks as booking.
+
+    ``zone`` is the zone the prospect's area routes to, when the operator gave it (rule 13).
+    ``recovers`` names the cancelled appointment a recovery booking replaces (rule 11): its place
+    was kept, so a released recovery may hold a slot when the campaign is otherwise full.
+    The quota itself is taken when the booking is made.
+    """
     check_insertion_cutoff(start, now, campaign.cutoff_hours)
     check_agent_of_campaign(agent, campaign)
+    if zone is not None:
+        check_agent_in_zone(agent, zone)
     start, end, busy_until = appointment_span(start, campaign.appointment_minutes, campaign.buffer_minutes)
     check_calendar(dbsession, campaign, agent, start, end, out_of_schedule=False, may_book_out_of_schedule=False)
-    if not campaign.open_for_booking:
+    recovery = released_recovery(dbsession, campaign, recovers) if recovers is not None else None
+    if not place_left(campaign, for_recovery=recovery is not None):
         raise RuleViolation("quota_exhausted", field="campaign")
     lock_agent_calendar(dbsession, agent.id)
     refuse_if_booked(dbsession, agent.id, start, busy_until)
     refuse_if_held_by_others(dbsession, agent.id, start, busy_until, operator.id, now, campaign.client.timezone)
     return place_hold(dbsession, campaign=campaign, agent=agent, start=start, end=end, busy_until=busy_until,
                       operator=operator, now=now)
+
+
+def place_left(campaign, for_recovery=False):
+    """The check ``take_place`` makes, read without taking: a recovery fills a place kept for it."""
+    if for_recovery:
+        return campaign.taken < campaign.purchased
+    return campaign.open_for_booking
 
 
 def week_slots(dbsession, campaign, zone, week, *, now, operator_id=None):
@@ -175,6 +191,24 @@ def zone_for_prospect(dbsession, client, postal_code=None, province=None, zone_s
                 return zone
         raise RuleViolation("validation_error", _("unknown_zone_slug", default="Unknown zone."), "zone")
     return route_to_zone(zones, postal_code, province)
+
+
+def routed_zone(dbsession, campaign, agent, prospect):
+    """Rule 13: the prospect's postal code (or province) routes to a zone, and the agent must work there,
+    as the slots offered for that prospect are those of the zone's agents."""
+    try:
+        zone = zone_for_prospect(dbsession, campaign.client, prospect.get("postal_code"), prospect.get("province"))
+    except RuleViolation as violation:  # the field is the prospect's, as in the booking body
+        raise RuleViolation(violation.code, violation.message, f"prospect.{violation.field}") from violation
+    check_agent_in_zone(agent, zone)
+    return zone
+
+
+def check_agent_in_zone(agent, zone):
+    if all(own.id != zone.id for own in agent.zones):
+        raise RuleViolation("validation_error", _(
+            "agent_not_in_prospect_zone", default="${agent} does not work in the zone of the prospect (${zone}).",
+            mapping={"agent": agent.name, "zone": zone.name}), "agent")
 
 
 def check_agent_of_campaign(agent, campaign):

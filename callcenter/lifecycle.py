@@ -16,7 +16,8 @@ from callcenter.booking import check_agent_of_campaign, check_calendar, flush_re
 from callcenter.holds import refuse_if_held_by_others
 from callcenter.models import ACTIVE_STATES, Appointment, CancellationRequest, Recovery
 from callcenter.rules import appointment_span, as_utc, check_cancellation_reason, check_cancellation_window
-from callcenter.states import check_active, check_outcome_time, counter_deltas, next_state
+from callcenter.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
+                               counter_deltas, next_state)
 from campaigns.services import change_counters
 from portal.errors import RuleViolation
 from portal.history import record
@@ -61,8 +62,9 @@ def postpone(dbsession, appointment, *, start, actor, now, agent=None):
 
 
 def mark_contacted(dbsession, appointment, *, actor, now):
-    """Rule 4: the agent contacted the prospect; from now on the appointment stays valid."""
+    """Rule 4: the agent contacted the prospect before the meeting; from now on the appointment stays valid."""
     check_active(appointment.state)
+    check_contact_time(appointment.start_at, now)
     if appointment.contacted_at is None:
         before = snapshot(appointment)
         appointment.contacted_at = now
@@ -70,19 +72,25 @@ def mark_contacted(dbsession, appointment, *, actor, now):
     return appointment
 
 
-def disown(dbsession, appointment, *, actor, now):
-    """The prospect disowns the meeting on the confirmation call (rule 3).
+def disown(dbsession, appointment, *, actor, now, notes=""):
+    """The prospect disowns the meeting on the confirmation call (rule 3); returns the request opened or None.
 
-    Without the agent's contact it is cancelled and a recovery is owed; after
-    the contact it is recorded but the appointment stays valid (rule 4).
+    Only an approved cancellation changes the counts (rule 5): without the agent's contact before the
+    meeting, a cancellation request "prospect disowns" is opened for an account manager to decide. After
+    the contact the disowning is only recorded: the appointment stays valid (rule 4). A request already
+    pending is left to its decision.
     """
     check_active(appointment.state)
+    opens_request = not (contacted_before_meeting(appointment.contacted_at, appointment.start_at)
+                         or pending_request(dbsession, appointment) is not None)
+    if opens_request:  # refused before anything is written
+        check_cancellation_window(appointment.start_at, now, appointment.client.timezone)
     before = snapshot(appointment)
     appointment.disowned_at = now
-    if appointment.contacted_at is None:
-        cancel(dbsession, appointment, reason="prospect_disowns", now=now)
     note(dbsession, appointment, "disowned", before, actor, now)
-    return appointment
+    if not opens_request:
+        return None
+    return request_cancellation(dbsession, appointment, reason="prospect_disowns", notes=notes, actor=actor, now=now)
 
 
 def record_outcome(dbsession, appointment, *, outcome, notes, actor, now):
@@ -99,7 +107,8 @@ def request_cancellation(dbsession, appointment, *, reason, notes, actor, now):
     """Rule 5: within the window, for an accepted reason, one pending request at a time."""
     check_active(appointment.state)
     check_cancellation_window(appointment.start_at, now, appointment.client.timezone)
-    check_cancellation_reason(reason, contacted=appointment.contacted_at is not None)
+    check_cancellation_reason(reason, contacted=contacted_before_meeting(appointment.contacted_at,
+                                                                         appointment.start_at))
     if pending_request(dbsession, appointment) is not None:
         raise RuleViolation("conflict", _("request_pending", default="A cancellation request is already pending."),
                             "reason")

@@ -24,6 +24,7 @@ from callcenter.models import ACTIVE_STATES, OUTCOMES, CancellationRequest, Reco
 from callcenter.resources import AppointmentContainer, AppointmentResource, CallCenter, CancellationRequestResource
 from callcenter.rules import CANCELLATION_REASONS, cancellation_deadline, local_to_utc
 from callcenter.lifecycle_views import bookable_recoveries
+from callcenter.states import contacted_before_meeting
 from callcenter.unavailability import declare_unavailability
 from callcenter.wizard import parse_local, validate_form
 from campaigns.models import Campaign
@@ -381,7 +382,8 @@ def zone_agents(request, appointment):
 def allowed_reasons(appointment):
     """The reasons worth offering: never "not looked at the portal"; "prospect disowns" not after contact."""
     return [reason for reason in CANCELLATION_REASONS if reason != "not_looked_at_portal"
-            and not (reason == "prospect_disowns" and appointment.contacted_at is not None)]
+            and not (reason == "prospect_disowns" and contacted_before_meeting(appointment.contacted_at,
+                                                                             appointment.start_at))]
 
 
 def latest_request(request, appointment):
@@ -409,7 +411,7 @@ class AppointmentPage:
         self.offered = {
             "confirm": active and appointment.state == "to_confirm" and may(P.CONFIRM),
             "postpone": active and may(P.CONFIRM),
-            "contacted": active and appointment.contacted_at is None and may(P.CONTACT),
+            "contacted": active and appointment.contacted_at is None and not started and may(P.CONTACT),
             "outcome": active and started and may(P.OUTCOME),
             "call": appointment.state == "to_confirm" and not started and may(P.CONFIRMATION_CALL),
             "request": active and self.pending is None and may(P.REQUEST_CANCELLATION, self.request_resource),
@@ -501,7 +503,7 @@ class AppointmentPage:
             "deadline": self.deadline - timedelta(seconds=1),
             "window_open": self.now < self.deadline,
             "may_request": request.has_permission(P.REQUEST_CANCELLATION, self.request_resource),
-            "disowns_excluded": appointment.contacted_at is not None,
+            "disowns_excluded": contacted_before_meeting(appointment.contacted_at, appointment.start_at),
             "recovery": recovery,
             "recovery_state": translate(RECOVERY_STATES[recovery.state]) if recovery else None,
             "recovers": recovers.cancelled_appointment if recovers else None,
@@ -616,7 +618,7 @@ def confirmation_call_page(context, request):
             start = local_moment(appstruct["start"], page.tz, "start")
             lifecycle.postpone(request.dbsession, appointment, start=start, actor=actor, now=now)
         elif result == "disowned":
-            lifecycle.disown(request.dbsession, appointment, actor=actor, now=now)
+            lifecycle.disown(request.dbsession, appointment, actor=actor, now=now, notes=appstruct["notes"])
         return jobs.record_call(request.dbsession, appointment, result=result, notes=appstruct["notes"],
                                 actor=actor, now=now)
 
@@ -629,9 +631,10 @@ def confirmation_call_page(context, request):
                      mapping={"number": appointment.number})
         if appstruct["result"] == "postponed":
             return moved_message(request, appointment)
-        if appointment.state == "cancelled":
-            return _("flash_disowned_cancelled", default="Appointment no. ${number} disowned by the prospect: "
-                     "cancelled, a recovery is owed.", mapping={"number": appointment.number})
+        if not contacted_before_meeting(appointment.contacted_at, appointment.start_at):
+            return _("flash_disowned_requested", default="Appointment no. ${number} disowned by the prospect: a "
+                     "cancellation request awaits an account manager's decision.",
+                     mapping={"number": appointment.number})
         return _("flash_disowned_valid", default="Appointment no. ${number}: the prospect disowns it, but the "
                  "agent had contacted the prospect, so it stays valid.", mapping={"number": appointment.number})
 

@@ -66,7 +66,7 @@ def confirmation_call(context, request):
     elif data["result"] == "postponed":
         lifecycle.postpone(request.dbsession, appointment, start=data["start"], actor=actor, now=now)
     elif data["result"] == "disowned":
-        lifecycle.disown(request.dbsession, appointment, actor=actor, now=now)
+        lifecycle.disown(request.dbsession, appointment, actor=actor, now=now, notes=data["notes"])
     jobs.record_call(request.dbsession, appointment, result=data["result"], notes=data["notes"], actor=actor,
                      now=now)
     return appointment_json(appointment)

@@ -99,6 +99,12 @@ class ImportRow(colander.MappingSchema):
 class HoldCreate(colander.MappingSchema):
     agent = slug_node()
     start = colander.SchemaNode(AwareDateTime())
+    # Optional: the prospect's area (the agent must work in the zone it routes to, rule 13) and,
+    # for a recovery, the number of the cancelled appointment it replaces (rule 11).
+    postal_code = postal_code_node(missing=None)
+    province = colander.SchemaNode(colander.String(), validator=colander.Regex(PROVINCE), missing=None)
+    zone = colander.SchemaNode(colander.String(), validator=colander.Length(max=60), missing=None)
+    recovers = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 2**31 - 1), missing=None)
 
 
 class SlotQuery(colander.MappingSchema):

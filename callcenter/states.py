@@ -1,7 +1,7 @@
 """The life of an appointment in one place (spec §5 rules 2-5): states, transitions, counters.
 
     to_confirm --confirm--> confirmed
-    to_confirm / confirmed --cancel (approved request, or disowned without contact)--> cancelled
+    to_confirm / confirmed --cancel (an approved cancellation request)--> cancelled
 
 Postponing, marking the prospect contacted and recording the outcome keep the
 state. Anything else is a ``conflict`` with a message saying why.
@@ -21,6 +21,8 @@ REFUSALS = {
     "cancel": _("cannot_cancel", default="This appointment is already cancelled."),
     "active": _("not_active", default="A cancelled appointment cannot be changed."),
     "outcome_early": _("outcome_before_meeting", default="The outcome is recorded after the meeting has started."),
+    "contact_late": _("contact_after_meeting", default="The agent's contact with the prospect counts only before "
+                      "the meeting: once it has started, record its outcome instead."),
 }
 
 
@@ -41,6 +43,17 @@ def check_active(state):
 def check_outcome_time(start, now):
     if now < start:
         raise RuleViolation("conflict", REFUSALS["outcome_early"], "outcome")
+
+
+def check_contact_time(start, now):
+    """Rule 4: the agent contacts the prospect *before* the meeting."""
+    if now >= start:
+        raise RuleViolation("conflict", REFUSALS["contact_late"], "contacted")
+
+
+def contacted_before_meeting(contacted_at, start):
+    """Rule 4 applies only to a contact recorded before the meeting's start."""
+    return contacted_at is not None and contacted_at < start
 
 
 def counter_deltas(old_state, new_state):

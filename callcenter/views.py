@@ -274,8 +274,10 @@ def hold_create(context, request):
     data = parse(request, schemas.HoldCreate())
     campaign = context.__parent__.campaign
     agent = agent_by_slug(request.dbsession, campaign.client, data["agent"])
+    zone = booking.zone_for_prospect(request.dbsession, campaign.client, data["postal_code"], data["province"],
+                                     data["zone"]) if data["postal_code"] or data["province"] or data["zone"] else None
     hold = booking.hold_slot(request.dbsession, campaign=campaign, agent=agent, start=data["start"],
-                             operator=request.user, now=request.now)
+                             operator=request.user, now=request.now, zone=zone, recovers=data["recovers"])
     request.response.status_int = 201
     return hold_json(hold, campaign.client.timezone)
 

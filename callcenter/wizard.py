@@ -60,8 +60,10 @@ def hold_from_grid(context, request):
     try:
         data = deserialize(schemas.HoldForm(), raw)
         agent = agent_by_slug(request.dbsession, campaign.client, data["agent"])
+        zone = booking.zone_for_prospect(request.dbsession, campaign.client, data["postal_code"], data["province"],
+                                         data["zone"]) if area_of(data) else None
         hold = booking.hold_slot(request.dbsession, campaign=campaign, agent=agent, start=data["start"],
-                                 operator=request.user, now=request.now)
+                                 operator=request.user, now=request.now, zone=zone, recovers=data["recovers"])
     except RuleViolation as violation:
         savepoint.rollback()
         request.tm.doom()  # nothing of a refused hold is written

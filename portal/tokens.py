@@ -9,7 +9,7 @@ from portal import permissions as P
 from portal.forms import make_form, validate
 from portal.i18n import _
 from portal.models import ApiToken
-from portal.resources import Root
+from portal.resources import Root, as_number
 from portal.schemas import CSRFSchema
 
 
@@ -48,10 +48,12 @@ def tokens_page(context, request):
 @view_config(context=Root, name="revoke-token", request_method="POST", permission=P.AUTHENTICATED)
 def revoke_token(context, request):
     """Only the owner's own tokens can be found here, so nobody revokes another's."""
-    token_id = request.POST.get("token", "")
-    token = request.dbsession.execute(
-        select(ApiToken).where(ApiToken.user_id == request.user.id, ApiToken.id == (int(token_id) if token_id.isdigit() else -1))
-    ).scalar_one_or_none()
+    token_id = as_number(request.POST.get("token", ""))
+    token = None
+    if token_id is not None:
+        token = request.dbsession.execute(
+            select(ApiToken).where(ApiToken.user_id == request.user.id, ApiToken.id == token_id)
+        ).scalar_one_or_none()
     if token is not None and token.revoked_at is None:
         token.revoked_at = request.now
         revoked = _("token_revoked", default="The token has been revoked.")

@@ -33,6 +33,11 @@ ROME = ZoneInfo("Europe/Rome")
 PROSPECT = {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}
 
 
+def prospect_of(agent):
+    """A prospect in the agent's zone: booking routes the postal code to the agent's zone (rule 13)."""
+    return dict(PROSPECT, postal_code=agent.zones[0].postal_codes[0])
+
+
 def rome(*args):
     return datetime(*args, tzinfo=ROME)
 
@@ -45,7 +50,7 @@ class Folder:
 
         def book(agent, start, by=None, **kw):
             return book_appointment(dbsession, campaign=tenant.campaign, agent=agent, start=start,
-                                    prospect=PROSPECT, booked_by=by or tenant.operator, now=NOW,
+                                    prospect=prospect_of(agent), booked_by=by or tenant.operator, now=NOW,
                                     may_book_out_of_schedule=True,
                                     out_of_schedule=start.astimezone(ROME).hour < 9, **kw)
 

@@ -14,9 +14,12 @@ START = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # Thursday 10:00 in R
 PROSPECT = {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}
 
 
-def book(dbsession, tenant, start=START, agent=None):
-    return book_appointment(dbsession, campaign=tenant.campaign, agent=agent or tenant.agent, start=start,
-                            prospect=PROSPECT, booked_by=tenant.operator, now=NOW)
+def book(dbsession, tenant, start=START, agent=None, prospect=None):
+    """A booking for a prospect of the agent's zone (rule 13), unless another prospect is given."""
+    agent = agent or tenant.agent
+    prospect = prospect or dict(PROSPECT, postal_code=agent.zones[0].postal_codes[0])
+    return book_appointment(dbsession, campaign=tenant.campaign, agent=agent, start=start,
+                            prospect=prospect, booked_by=tenant.operator, now=NOW)
 
 
 def test_booking_takes_a_place_and_numbers_the_appointment(dbsession):
@@ -170,3 +173,39 @@ def test_out_of_schedule_meeting_running_past_midnight_into_an_unavailability_is
     late = datetime(2026, 11, 26, 22, 30, tzinfo=timezone.utc)  # Thursday 23:30 in Rome, ends Friday 00:30
     unavailable(dbsession, tenant, datetime(2026, 11, 26, 23, 0, tzinfo=timezone.utc), late + timedelta(days=1))
     assert refusal_of(book_out_of_schedule, dbsession, tenant, late) == ("agent_unavailable", "start")
+
+
+# --- Rule 13: the prospect's area routes to a zone, and the agent must work in it ---------------------
+
+
+def test_an_agent_of_another_zone_than_the_prospects_is_refused(dbsession):
+    tenant = Tenant(dbsession)
+    prospect = dict(PROSPECT, postal_code="10121")  # Torino's zone; the agent works in Milano's
+    error = refusal_of(book, dbsession, tenant, prospect=prospect)
+    assert error == ("validation_error", "agent")
+    dbsession.refresh(tenant.campaign)
+    assert tenant.campaign.taken == 0
+
+
+@pytest.mark.parametrize("prospect", [{"postal_code": "99999"}, {"postal_code": "99999", "province": "RM"}])
+def test_a_prospect_no_zone_covers_is_refused_on_the_postal_code(dbsession, prospect):
+    tenant = Tenant(dbsession)
+    assert refusal_of(book, dbsession, tenant, prospect=dict(PROSPECT, **prospect)) == (
+        "validation_error", "prospect.postal_code")
+
+
+def test_the_province_routes_when_the_postal_code_does_not(dbsession):
+    tenant = Tenant(dbsession)
+    booked = book(dbsession, tenant, prospect=dict(PROSPECT, postal_code="20999", province="MI"))
+    assert booked.zone_id == tenant.zone.id
+
+
+def test_the_appointment_is_in_the_zone_the_prospect_routes_to_among_the_agents_zones(dbsession):
+    from tests.factories import make_agent, make_zone
+
+    tenant = Tenant(dbsession)
+    centre = make_zone(dbsession, tenant.client, postal_codes=["2012"])  # a prefix: "20121" itself stays Milano's
+    both = make_agent(dbsession, tenant.client, zones=[tenant.zone, centre])
+    assert book(dbsession, tenant, agent=both, prospect=dict(PROSPECT, postal_code="20121")).zone_id == tenant.zone.id
+    assert book(dbsession, tenant, agent=both, start=START + timedelta(hours=2),
+                prospect=dict(PROSPECT, postal_code="20129")).zone_id == centre.id

@@ -115,21 +115,81 @@ def test_a_second_pending_request_is_a_conflict(dbsession, tenant, appointment):
     assert refused.value.code == "conflict"
 
 
-def test_prospect_disowns_without_contact_cancels_and_owes_a_recovery(dbsession, tenant, appointment):
-    lifecycle.disown(dbsession, appointment, actor=tenant.operator, now=NOW)
+def test_prospect_disowns_without_contact_opens_a_request_an_account_manager_decides(dbsession, tenant, appointment):
+    request = lifecycle.disown(dbsession, appointment, actor=tenant.operator, now=NOW, notes="Never asked for it")
+    assert (request.state, request.reason, request.notes) == ("pending", "prospect_disowns", "Never asked for it")
+    assert (appointment.state, appointment.disowned_at) == ("to_confirm", NOW)
+    assert counters(dbsession, tenant.campaign) == (1, 1, 0, 0)  # rule 5: no decision, no change of the counts
+    assert actions(dbsession, appointment) == ["booked", "disowned", "requested"]
+    lifecycle.decide_cancellation(dbsession, request, appointment, approve=True, notes="",
+                                  actor=tenant.account_manager, now=NOW)
     assert (appointment.state, appointment.cancel_reason) == ("cancelled", "prospect_disowns")
     assert counters(dbsession, tenant.campaign) == (0, 0, 1, 0)
+    recovery = dbsession.execute(select(Recovery).where(Recovery.cancelled_appointment_id == appointment.id)).scalar()
+    assert recovery.state == "owed"
+
+
+def test_a_disowning_with_a_request_already_pending_leaves_that_request_to_its_decision(dbsession, tenant,
+                                                                                       appointment):
+    pending = lifecycle.request_cancellation(dbsession, appointment, reason="wrong_target", notes="",
+                                             actor=tenant.client_user, now=NOW)
+    assert lifecycle.disown(dbsession, appointment, actor=tenant.operator, now=NOW) is None
+    assert lifecycle.pending_request(dbsession, appointment) is pending
+    assert appointment.disowned_at == NOW
+
+
+def test_a_disowning_too_late_for_a_request_is_refused_before_anything_is_written(dbsession, tenant, appointment):
+    three_days_after = THURSDAY_10 + timedelta(days=3)  # the window closed at midnight of Saturday 28
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.disown(dbsession, appointment, actor=tenant.operator, now=three_days_after)
+    assert refused.value.code == "cancellation_window_closed"
+    assert appointment.disowned_at is None and actions(dbsession, appointment) == ["booked"]
 
 
 def test_after_the_agents_contact_a_disowned_appointment_stays_valid(dbsession, tenant, appointment):
     lifecycle.mark_contacted(dbsession, appointment, actor=tenant.agent_user, now=NOW)
-    lifecycle.disown(dbsession, appointment, actor=tenant.operator, now=NOW)
+    assert lifecycle.disown(dbsession, appointment, actor=tenant.operator, now=NOW) is None
     assert appointment.state == "to_confirm" and appointment.disowned_at == NOW
+    assert lifecycle.pending_request(dbsession, appointment) is None
     assert counters(dbsession, tenant.campaign) == (1, 1, 0, 0)
     with pytest.raises(RuleViolation) as refused:
         lifecycle.request_cancellation(dbsession, appointment, reason="prospect_disowns", notes="",
                                        actor=tenant.client_user, now=NOW)
     assert refused.value.code == "reason_not_allowed"
+
+
+# Rule 4 on the day summer time ends in Rome: Sunday 25 October 2026, clocks back from 03:00 to 02:00.
+# The meeting at 10:00 Rome is 09:00 UTC (UTC+1 again); read with the summer offset it would be 08:00 UTC.
+DST_MEETING = datetime(2026, 10, 25, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def dst_appointment(dbsession, tenant):
+    return book_appointment(dbsession, campaign=tenant.campaign, agent=tenant.agent, start=DST_MEETING,
+                            prospect=PROSPECT, booked_by=tenant.operator, now=datetime(2026, 10, 20, tzinfo=timezone.utc),
+                            out_of_schedule=True, may_book_out_of_schedule=True)  # a Sunday
+
+
+def test_contact_at_09_30_rome_on_the_dst_day_is_before_the_10_00_meeting(dbsession, tenant, dst_appointment):
+    half_an_hour_before = datetime(2026, 10, 25, 8, 30, tzinfo=timezone.utc)  # 09:30 in Rome (UTC+1)
+    lifecycle.mark_contacted(dbsession, dst_appointment, actor=tenant.agent_user, now=half_an_hour_before)
+    assert dst_appointment.contacted_at == half_an_hour_before
+
+
+@pytest.mark.parametrize("now", [DST_MEETING, DST_MEETING + timedelta(hours=3)], ids=["at-the-start", "after"])
+def test_contact_recorded_from_the_meetings_start_is_refused(dbsession, tenant, dst_appointment, now):
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.mark_contacted(dbsession, dst_appointment, actor=tenant.agent_user, now=now)
+    assert (refused.value.code, refused.value.field) == ("conflict", "contacted")
+    assert dst_appointment.contacted_at is None
+    assert actions(dbsession, dst_appointment) == ["booked"]
+
+
+def test_a_contact_stored_after_the_meeting_does_not_bar_prospect_disowns(dbsession, tenant, dst_appointment):
+    dst_appointment.contacted_at = DST_MEETING + timedelta(hours=1)  # as an older version let it be recorded
+    request = lifecycle.request_cancellation(dbsession, dst_appointment, reason="prospect_disowns", notes="",
+                                             actor=tenant.client_user, now=DST_MEETING + timedelta(hours=2))
+    assert request.state == "pending"
 
 
 def test_outcome_after_the_meeting(dbsession, tenant, appointment):

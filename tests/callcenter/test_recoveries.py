@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from callcenter import lifecycle
-from callcenter.booking import book_appointment
+from callcenter.booking import book_appointment, hold_slot
 from callcenter.models import Recovery
 from callcenter.recoveries import release_recoveries, releasable_today, step_delivered
 from campaigns.models import Campaign
@@ -105,3 +105,44 @@ def test_the_daily_allowance():
     assert releasable_today(2, 1, 5) == 1
     assert releasable_today(2, 2, 5) == 0
     assert releasable_today(2, 0, 1) == 1
+
+
+def delivered_with_one_released(dbsession, tenant):
+    """The real state of rule 11: the step delivered (1 taken + 3 kept = 4 purchased), one recovery released."""
+    appointments = [book(dbsession, tenant, i) for i in range(4)]
+    for appointment in appointments[:3]:
+        cancel(dbsession, tenant, appointment)
+    release_recoveries(dbsession, Clock(NOW))
+    dbsession.refresh(tenant.campaign)
+    assert not tenant.campaign.open_for_booking
+    return appointments
+
+
+def hold(dbsession, tenant, index, **kw):
+    return hold_slot(dbsession, campaign=tenant.campaign, agent=tenant.agent, start=slot(index),
+                     operator=tenant.operator, now=NOW, **kw)
+
+
+def test_a_released_recovery_holds_a_slot_of_a_full_campaign_and_books_with_it(dbsession, tenant):
+    appointments = delivered_with_one_released(dbsession, tenant)
+    held = hold(dbsession, tenant, 5, recovers=appointments[0].number)
+    replacement = book(dbsession, tenant, 5, hold_id=held.id, recovers=appointments[0].number)
+    dbsession.refresh(tenant.campaign)
+    assert (tenant.campaign.taken, tenant.campaign.recoveries_pending, tenant.campaign.recovered) == (2, 2, 1)
+    assert held.ended_at == NOW and replacement.number == 5
+
+
+def test_a_hold_of_a_full_campaign_without_a_recovery_is_quota_exhausted(dbsession, tenant):
+    delivered_with_one_released(dbsession, tenant)
+    with pytest.raises(RuleViolation) as refused:
+        hold(dbsession, tenant, 5)
+    assert (refused.value.code, refused.value.field) == ("quota_exhausted", "campaign")
+
+
+@pytest.mark.parametrize("which", ["owed", "active", "unknown"])
+def test_a_hold_for_a_recovery_not_released_is_refused_like_the_booking(dbsession, tenant, which):
+    appointments = delivered_with_one_released(dbsession, tenant)
+    number = {"owed": appointments[2].number, "active": appointments[3].number, "unknown": 99}[which]
+    with pytest.raises(RuleViolation) as refused:
+        hold(dbsession, tenant, 5, recovers=number)
+    assert (refused.value.code, refused.value.field) == ("validation_error", "recovers")

@@ -6,7 +6,8 @@ import pytest
 
 from agents.availability import check_unavailability_notice, unavailability_deadline
 from callcenter.rules import cancellation_deadline, check_cancellation_reason, check_cancellation_window
-from callcenter.states import check_active, check_outcome_time, counter_deltas, next_state
+from callcenter.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
+                               counter_deltas, next_state)
 from portal.errors import RuleViolation
 
 ROME = "Europe/Rome"
@@ -100,3 +101,17 @@ def test_an_override_reason_lets_a_short_notice_through():
 
 def test_unavailability_deadline_is_midnight_of_the_day_after_the_last_day_to_declare():
     assert unavailability_deadline(rome(2026, 11, 27, 0, 0), ROME) == rome(2026, 11, 20, 0, 0)
+
+
+def test_contact_is_recorded_only_before_the_meeting_on_the_day_summer_time_ends():
+    # Sunday 25 October 2026: 10:00 in Rome is 09:00 UTC; 09:59 Rome is still before, 10:00 is not.
+    meeting = rome(2026, 10, 25, 10, 0)
+    check_contact_time(meeting, rome(2026, 10, 25, 9, 59).astimezone(timezone.utc))
+    assert code_of(check_contact_time, meeting, datetime(2026, 10, 25, 9, 0, tzinfo=timezone.utc)) == "conflict"
+
+
+def test_rule_4_applies_only_to_a_contact_before_the_start():
+    meeting = rome(2027, 3, 28, 10, 0)  # the day summer time starts: 08:00 UTC
+    assert contacted_before_meeting(datetime(2027, 3, 28, 7, 59, tzinfo=timezone.utc), meeting)
+    assert not contacted_before_meeting(datetime(2027, 3, 28, 8, 0, tzinfo=timezone.utc), meeting)
+    assert not contacted_before_meeting(None, meeting)

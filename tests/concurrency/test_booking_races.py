@@ -35,7 +35,9 @@ def committed_tenant(engine, wsgi_app, fixed_clock):
                       ("client", "zone_manager", "agent", "operator", "account_manager", "admin")],
         }
         names = {"client": tenant.client.slug, "campaign": tenant.campaign.slug,
-                 "agents": [tenant.agent.slug, tenant.other_agent.slug]}
+                 "agents": [tenant.agent.slug, tenant.other_agent.slug],
+                 # A prospect of each agent's zone: booking checks the routing (rule 13).
+                 "postal_codes": {tenant.agent.slug: "20121", tenant.other_agent.slug: "10121"}}
     yield names, ids, tokens
     with factory() as session:
         session.execute(delete(Client).where(Client.id == ids["client"]))
@@ -64,7 +66,8 @@ def fire(wsgi_app, requests):
 def booking(names, token, agent, start):
     path = f"/api/v1/clients/{names['client']}/campaigns/{names['campaign']}/appointments"
     body = {"agent": agent, "start": start.isoformat(),
-            "prospect": {"name": "Prospect", "phone": "+39 02 1234567", "postal_code": "20121"}}
+            "prospect": {"name": "Prospect", "phone": "+39 02 1234567",
+                         "postal_code": names.get("postal_codes", {}).get(agent, "20121")}}
     return path, body, {"Authorization": f"Bearer {token}"}
 
 

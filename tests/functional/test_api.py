@@ -540,7 +540,7 @@ def test_booking_refused_with_quota_exhausted_when_taken_equals_purchased(api, t
     operator = api(tenant.operator)
     book(operator, tenant, campaign=campaign)
     before = count(dbsession, Appointment), counters(dbsession, campaign), last_number(dbsession, tenant.client)
-    response = book(operator, tenant, campaign=campaign, agent=tenant.other_agent, status=409)
+    response = book(operator, tenant, campaign=campaign, agent=tenant.other_agent, postal_code="10121", status=409)
     assert_error(response, 409, "quota_exhausted", "campaign")
     assert (count(dbsession, Appointment), counters(dbsession, campaign),
             last_number(dbsession, tenant.client)) == before
@@ -580,7 +580,7 @@ def test_booking_refused_with_slot_taken_when_the_agent_is_busy(api, tenant, dbs
 def test_another_agent_is_free_at_the_same_time(api, tenant):
     operator = api(tenant.operator)
     book(operator, tenant)
-    book(operator, tenant, agent=tenant.other_agent)
+    book(operator, tenant, agent=tenant.other_agent, postal_code="10121")
 
 
 @pytest.mark.parametrize("start", ["2026-11-20T10:00:00+01:00", "2026-11-24T09:00:00+01:00"],

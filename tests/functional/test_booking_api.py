@@ -459,7 +459,9 @@ def test_booking_with_a_hold_of_another_slot_is_a_validation_error(operator, ten
     held = hold(operator, tenant, THURSDAY_10).json
     before = written(dbsession, tenant.campaign)
     agent = tenant.other_agent if change.get("agent") else tenant.agent
-    response = book(operator, tenant, change.get("start", THURSDAY_10), agent=agent, hold=held["id"], status=400)
+    prospect = dict(PROSPECT, postal_code=agent.zones[0].postal_codes[0])  # in the agent's zone (rule 13)
+    response = book(operator, tenant, change.get("start", THURSDAY_10), agent=agent, hold=held["id"],
+                    prospect=prospect, status=400)
     assert_error(response, 400, "validation_error", "hold")
     assert written(dbsession, tenant.campaign) == before
 

@@ -31,8 +31,10 @@ def tenant(dbsession):
 
 
 def book(dbsession, tenant, start, agent=None, now=NOW, name="Bar Centrale", **kw):
-    return book_appointment(dbsession, campaign=tenant.campaign, agent=agent or tenant.agent,
-                            start=start.astimezone(UTC), prospect={**PROSPECT, "name": name},
+    agent = agent or tenant.agent
+    prospect = {**PROSPECT, "name": name, "postal_code": agent.zones[0].postal_codes[0]}  # the agent's zone
+    return book_appointment(dbsession, campaign=tenant.campaign, agent=agent,
+                            start=start.astimezone(UTC), prospect=prospect,
                             booked_by=tenant.operator, now=now, **kw)
 
 

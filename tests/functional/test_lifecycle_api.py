@@ -302,21 +302,40 @@ def test_a_rejected_cancellation_changes_nothing_but_the_history(api, tenant, db
         "cancellation_request", "rejected", {"state": "rejected", "notes": "Not a duplicate"})
 
 
-def test_a_disowned_appointment_without_contact_is_cancelled_with_a_recovery(api, tenant, dbsession, clock):
+def test_a_disowned_appointment_without_contact_opens_a_request_for_an_account_manager(api, tenant, dbsession,
+                                                                                      clock):
     booked, contacted = book(api, tenant), book(api, tenant, start="2026-11-26T14:00:00+01:00")
     api(tenant.agent_user).post(path_of(tenant, contacted) + "/contacted", status=200)
     clock.now = at("2026-11-25T11:00:00+01:00")
     operator = api(tenant.operator)
-    gone = operator.post(path_of(tenant, booked) + "/confirmation-call", {"result": "disowned"}, status=200).json
+    disowned = operator.post(path_of(tenant, booked) + "/confirmation-call",
+                             {"result": "disowned", "notes": "Never asked for it"}, status=200).json
     kept = operator.post(path_of(tenant, contacted) + "/confirmation-call", {"result": "disowned"}, status=200).json
-    assert (gone["state"], gone["cancel_reason"], gone["disowned_at"]) == (
-        "cancelled", "prospect_disowns", "2026-11-25T11:00:00+01:00")
+    assert (disowned["state"], disowned["disowned_at"]) == ("to_confirm", "2026-11-25T11:00:00+01:00")
     assert (kept["state"], kept["disowned_at"], kept["contacted_at"]) == (
         "to_confirm", "2026-11-25T11:00:00+01:00", "2026-11-23T09:00:00+01:00")
+    assert counts(api, tenant) == {"taken": 2, "to_confirm": 2, "cancelled": 0, "recovered": 0}  # rule 5
+    requests = dbsession.execute(select(CancellationRequest)).scalars().all()
+    assert [(r.reason, r.state, r.notes) for r in requests] == [("prospect_disowns", "pending", "Never asked for it")]
+    assert requests[0].appointment_id == dbsession.execute(select(Appointment.id).where(
+        Appointment.client_id == tenant.client.id, Appointment.number == booked["number"])).scalar_one()
+
+    api(tenant.account_manager).post(path_of(tenant, booked) + "/cancellation-request/approve", status=200)
     assert counts(api, tenant) == {"taken": 1, "to_confirm": 1, "cancelled": 1, "recovered": 0}
     dbsession.expire_all()
     assert [recovery.cancelled_appointment.number for recovery in dbsession.execute(select(Recovery)).scalars()] \
         == [booked["number"]]
+
+
+def test_contact_is_refused_from_the_meetings_start(api, tenant, dbsession, clock):
+    booked = book(api, tenant)  # Thursday 26 November at 10:00 in Rome
+    agent = api(tenant.agent_user)
+    clock.now = at("2026-11-26T10:00:00+01:00")
+    assert_refused(dbsession, lambda status: agent.post(path_of(tenant, booked) + "/contacted", status=status),
+                   409, "conflict", "contacted")
+    clock.now = at("2026-11-26T09:59:00+01:00")
+    assert agent.post(path_of(tenant, booked) + "/contacted", status=200).json["contacted_at"] == \
+        "2026-11-26T09:59:00+01:00"
 
 
 def test_an_outcome_after_the_meeting(api, tenant, clock):

@@ -265,6 +265,20 @@ def test_an_outcome_posted_before_the_meeting_is_refused_with_its_message(testap
     assert written(dbsession) == before
 
 
+def test_the_contact_button_goes_at_the_meetings_start_and_a_late_post_is_refused(testapp, app, dbsession, tenant,
+                                                                                 clock):
+    appointment = book(dbsession, tenant)  # Thursday 26 November at 10:00 in Rome
+    login(testapp, tenant.agent_user)
+    clock.now = THURSDAY_10 - timedelta(minutes=1)
+    form = testapp.get(path_of(tenant, appointment)).forms["contacted-form"]
+    clock.now = THURSDAY_10  # the page was opened a minute before the meeting
+    assert "contacted-form" not in forms_on(testapp.get(path_of(tenant, appointment)))
+    before = written(dbsession)
+    page = form.submit(status=409)
+    assert translated(app, REFUSALS["contact_late"]) in page.html.text
+    assert written(dbsession) == before
+
+
 # --- The confirmation call (rule 3) -------------------------------------------------------------------
 
 
@@ -287,11 +301,23 @@ def test_the_operator_records_the_call_confirmed_postponed_or_disowned(testapp, 
     form.submit("record", status=302)
 
     form = choose(testapp.get(path_of(tenant, disowned)), "call-form", "result", "disowned")
-    assert success(form.submit("record", status=302).follow())
+    form["notes"] = "Never asked for it"
+    page = form.submit("record", status=302).follow()
+    assert "una richiesta di annullamento attende la decisione" in success(page)
 
     refresh(dbsession, confirmed, postponed, disowned)
     assert confirmed.state == "confirmed"
     assert postponed.start_at == datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
+    # Rule 5: the disowning opens a request; only an account manager's approval changes the counts.
+    assert disowned.state == "to_confirm" and disowned.disowned_at is not None
+    request = dbsession.execute(select(CancellationRequest)
+                                .where(CancellationRequest.appointment_id == disowned.id)).scalar_one()
+    assert (request.state, request.reason, request.notes) == ("pending", "prospect_disowns", "Never asked for it")
+    assert counts(dbsession, tenant.campaign) == {"taken": 3, "to_confirm": 2, "cancelled": 0, "recovered": 0}
+    login(testapp, tenant.account_manager)
+    decide = testapp.get(path_of(tenant, disowned)).forms["decide-form"]
+    decide.submit("approve", status=302)
+    refresh(dbsession, disowned)
     assert disowned.state == "cancelled"
     assert counts(dbsession, tenant.campaign) == {"taken": 2, "to_confirm": 1, "cancelled": 1, "recovered": 0}
 

@@ -870,10 +870,10 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
     api.call("post", life + "/cancellation-request", token["zone_manager"], 201, {"reason": "other"}, **second)
     api.call("post", life + "/cancellation-request/reject", token["account_manager"], body={"notes": "no"},
              **second)
+    api.call("post", life + "/contacted", token["agent"], body={}, **second)  # before the meeting (rule 4)
     clock.now = NOW + timedelta(days=6)  # Sunday 29: the window of Thursday 26 closed at midnight
     assert code(api.call("post", life + "/cancellation-request", token["client"], 422, {"reason": "wrong_target"},
                          **second)) == "cancellation_window_closed"
-    api.call("post", life + "/contacted", token["agent"], body={}, **second)
     api.call("post", life + "/outcome", token["agent"], body={"outcome": "no_show"}, **second)
     api.call("post", life + "/confirmation-call", token["operator"], body={"result": "disowned"}, **second)
     api.call("get", life + "/history", token["agent"], **second)

@@ -52,3 +52,11 @@ def test_an_empty_label_is_refused_next_to_the_field(testapp, tenant):
     form["label"] = ""
     page = form.submit(status=400)
     assert page.html.select(".invalid-feedback, .help-block, .error")
+
+
+def test_revoking_a_token_number_that_is_not_one_is_a_redirect_not_a_500(testapp, tenant):
+    login(testapp, tenant.client_user)
+    page = testapp.get("/tokens")
+    csrf = page.forms["deform"]["csrf_token"].value
+    for bad in ("²", "١٢", "12a", "9" * 20, ""):
+        testapp.post("/revoke-token", {"token": bad, "csrf_token": csrf}, status=302)

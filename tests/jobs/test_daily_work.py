@@ -88,6 +88,11 @@ def test_no_reminder_without_hours_nor_once_the_meeting_started():
 # --- Services through the task runner (the job's own transaction, the transactional mailer) ------------
 
 
+def in_zone_of(agent):
+    """A prospect of the agent's zone: booking checks the routing (rule 13)."""
+    return dict(PROSPECT, postal_code=agent.zones[0].postal_codes[0])
+
+
 @pytest.fixture
 def day(app, dbsession):
     """A client with two agents; meetings on Thursday 26 November (booked on Monday 23)."""
@@ -96,8 +101,9 @@ def day(app, dbsession):
     tenant.other_agent.email = "verdi@example.test"
 
     def book(start, agent=None, campaign=None):
-        appointment = book_appointment(dbsession, campaign=campaign or tenant.campaign, agent=agent or tenant.agent,
-                                       start=start, prospect=dict(PROSPECT), booked_by=tenant.operator, now=NOW)
+        agent = agent or tenant.agent
+        appointment = book_appointment(dbsession, campaign=campaign or tenant.campaign, agent=agent,
+                                       start=start, prospect=in_zone_of(agent), booked_by=tenant.operator, now=NOW)
         dbsession.flush()
         return appointment
 
@@ -148,7 +154,7 @@ def test_the_worklist_is_built_in_the_morning_once_and_topped_up(app, dbsession,
 def test_the_worklist_of_the_day_before_the_dst_change_holds_the_whole_long_day(app, dbsession, clock):
     tenant = Tenant(dbsession)
     booked = [book_appointment(dbsession, campaign=tenant.campaign, agent=agent, start=start,
-                               prospect=dict(PROSPECT), booked_by=tenant.operator, now=start - timedelta(days=3),
+                               prospect=in_zone_of(agent), booked_by=tenant.operator, now=start - timedelta(days=3),
                                out_of_schedule=True, may_book_out_of_schedule=True)
               for start, agent in ((rome(2026, 10, 26, 0, 30), tenant.agent), (rome(2026, 10, 25, 23, 30),
                                    tenant.other_agent), (rome(2026, 10, 25, 9, 0), tenant.agent))]
