@@ -43,6 +43,7 @@ services:
 	bash tests/services.sh
 
 test: install services
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2
 
 # The load benchmark (benchmarks/README.md): gunicorn + wrk on PostgreSQL, about 10 minutes.

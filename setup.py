@@ -31,6 +31,7 @@ tests_require = [
     "WebTest",
     "jsonschema",
     "openapi-spec-validator",
+    "import-linter",  # the layer contracts of .importlinter
 ]
 
 bench_require = [

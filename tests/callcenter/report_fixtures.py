@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from callcenter import lifecycle
-from callcenter.booking import book_appointment
-from callcenter.models import Recovery
+from callcenter.lifecycle import services as lifecycle
+from callcenter.booking.services import book_appointment
+from callcenter.appointments.models import Recovery
 from tests.conftest import NOW
 from tests.factories import Tenant, make_user
 

@@ -5,7 +5,7 @@ import pytest
 
 from agents.models import Unavailability
 from agents.services import add_closed_day
-from callcenter.booking import book_appointment
+from callcenter.booking.services import book_appointment
 from portal.errors import RuleViolation
 from tests.conftest import NOW
 from tests.factories import Tenant

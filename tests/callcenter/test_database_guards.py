@@ -6,8 +6,8 @@ from itertools import count
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from callcenter.booking import flush_refusing_overlaps
-from callcenter.models import Appointment
+from callcenter.booking.services import flush_refusing_overlaps
+from callcenter.appointments.models import Appointment
 from portal.errors import RuleViolation
 from tests.factories import Tenant, make_agent
 

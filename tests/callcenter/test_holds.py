@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from callcenter.booking import book_appointment, hold_slot, week_slots
-from callcenter.holds import release_hold
+from callcenter.booking.services import book_appointment, hold_slot, week_slots
+from callcenter.booking.holds import release_hold
 from portal.errors import RuleViolation
 from tests.conftest import NOW
 from tests.factories import Tenant, make_agent, make_campaign, make_user

@@ -6,8 +6,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from callcenter.imports import import_appointments, rows_from_xlsx, validated_rows
-from callcenter.models import Appointment
+from callcenter.imports.services import import_appointments, rows_from_xlsx, validated_rows
+from callcenter.appointments.models import Appointment
 from campaigns.services import add_campaign_field
 from portal.errors import RuleViolation
 from portal.history import Change

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from agents.services import create_agent
-from callcenter import lifecycle
-from callcenter.booking import book_appointment
-from callcenter.models import Recovery
-from callcenter.unavailability import declare_unavailability
+from callcenter.lifecycle import services as lifecycle
+from callcenter.booking.services import book_appointment
+from callcenter.appointments.models import Recovery
+from callcenter.lifecycle.unavailability import declare_unavailability
 from portal.errors import RuleViolation
 from portal.history import Change
 from tests.conftest import NOW

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from callcenter import lifecycle
-from callcenter.booking import book_appointment, hold_slot
-from callcenter.models import Recovery
-from callcenter.recoveries import release_recoveries, releasable_today, step_delivered
+from callcenter.lifecycle import services as lifecycle
+from callcenter.booking.services import book_appointment, hold_slot
+from callcenter.appointments.models import Recovery
+from callcenter.lifecycle.recoveries import release_recoveries, releasable_today, step_delivered
 from campaigns.models import Campaign
 from portal.errors import RuleViolation
 from tests.conftest import NOW

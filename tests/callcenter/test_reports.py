@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from callcenter.reports import statistics, totals
-from callcenter.services import AppointmentFilters
+from callcenter.reports.services import statistics, totals
+from callcenter.appointments.services import AppointmentFilters
 from tests.callcenter.report_fixtures import Folder
 
 

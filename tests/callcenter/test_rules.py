@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callcenter.rules import appointment_span, check_insertion_cutoff, insertion_deadline, local_to_utc, quota_open
+from callcenter.appointments.rules import appointment_span, check_insertion_cutoff, insertion_deadline, local_to_utc, quota_open
 from portal.errors import RuleViolation
 
 ROME = ZoneInfo("Europe/Rome")

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agents.availability import check_unavailability_notice, unavailability_deadline
-from callcenter.rules import cancellation_deadline, check_cancellation_reason, check_cancellation_window
-from callcenter.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
+from callcenter.appointments.rules import cancellation_deadline, check_cancellation_reason, check_cancellation_window
+from callcenter.appointments.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
                                counter_deltas, next_state)
 from portal.errors import RuleViolation
 

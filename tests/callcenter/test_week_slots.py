@@ -6,7 +6,7 @@ import pytest
 
 from agents.models import Unavailability
 from agents.services import add_closed_day, add_schedule_exception, replace_schedule
-from callcenter.booking import book_appointment, week_slots
+from callcenter.booking.services import book_appointment, week_slots
 from portal.errors import RuleViolation
 from tests.conftest import NOW
 from tests.factories import Tenant, make_agent, make_zone

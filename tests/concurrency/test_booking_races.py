@@ -11,7 +11,7 @@ import webtest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
-from callcenter.models import Appointment
+from callcenter.appointments.models import Appointment
 from campaigns.models import Campaign, Client
 from portal.models import User
 from tests.conftest import NOW

@@ -12,7 +12,8 @@ import webtest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
-from callcenter.models import Appointment, Hold
+from callcenter.appointments.models import Appointment
+from callcenter.booking.models import Hold
 from campaigns.models import Client
 from portal.models import User
 from tests.conftest import NOW

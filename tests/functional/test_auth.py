@@ -5,7 +5,8 @@ import pytest
 import webtest
 from sqlalchemy import func, select
 
-from callcenter.models import Appointment, Hold
+from callcenter.appointments.models import Appointment
+from callcenter.booking.models import Hold
 from portal.models import LoginSession
 from tests.factories import PASSWORD
 from tests.functional.conftest import csrf_token, login

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.models import Unavailability
-from callcenter.models import Appointment, Hold
+from callcenter.appointments.models import Appointment
+from callcenter.booking.models import Hold
 from campaigns.models import Campaign
 from tests.factories import make_campaign, make_user
 

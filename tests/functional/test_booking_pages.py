@@ -6,9 +6,10 @@ from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from sqlalchemy import func, select
 
-from callcenter.models import Appointment, Hold
-from callcenter.rules import _NONEXISTENT_TIME
-from callcenter.booking import book_appointment
+from callcenter.appointments.models import Appointment
+from callcenter.booking.models import Hold
+from callcenter.appointments.rules import _NONEXISTENT_TIME
+from callcenter.booking.services import book_appointment
 from campaigns.services import change_counters
 from portal.errors import RuleViolation
 from tests.conftest import NOW

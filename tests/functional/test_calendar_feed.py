@@ -6,10 +6,10 @@ import pytest
 import webtest
 from icalendar import Calendar
 
-from callcenter import lifecycle
-from callcenter.booking import book_appointment
-from callcenter.feeds import digest_of
-from callcenter.models import CalendarFeed
+from callcenter.lifecycle import services as lifecycle
+from callcenter.booking.services import book_appointment
+from callcenter.feeds.services import digest_of
+from callcenter.feeds.models import CalendarFeed
 from tests.conftest import NOW
 from agents.services import replace_schedule
 from tests.factories import Tenant, make_agent, make_user

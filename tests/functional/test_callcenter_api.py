@@ -3,7 +3,7 @@ progress, for dialers (spec §4, §9; rules 3, 7, 11)."""
 import pytest
 from sqlalchemy import select
 
-from callcenter.recoveries import release_for
+from callcenter.lifecycle.recoveries import release_for
 from campaigns.models import Campaign
 from tests.factories import Tenant, make_campaign
 from tests.functional.test_lifecycle_api import ROLES, at, book, path_of

@@ -8,9 +8,9 @@ from email.header import decode_header, make_header
 import pytest
 from sqlalchemy import select
 
-from callcenter.jobs import SentMail
-from callcenter.models import Appointment
-from callcenter.notifications import send_cancellation_notice
+from callcenter.lifecycle.models import SentMail
+from callcenter.appointments.models import Appointment
+from callcenter.lifecycle.notifications import send_cancellation_notice
 from portal.outbox import OutboxJob, get_context, run
 from tests.factories import Tenant
 from tests.functional.conftest import csrf_token, login
@@ -182,7 +182,7 @@ def test_no_mail_before_the_transaction_commits(dbsession, tenant, api):
     """The service only asks for the job: a transaction that rolls back leaves nothing to send."""
     from datetime import datetime, timezone
 
-    from callcenter import lifecycle
+    from callcenter.lifecycle import services as lifecycle
 
     appointment = dbsession.execute(select(Appointment).where(Appointment.number == book(api, tenant)["number"],
                                                               Appointment.client_id == tenant.client.id)).scalar_one()
@@ -190,7 +190,7 @@ def test_no_mail_before_the_transaction_commits(dbsession, tenant, api):
     lifecycle.request_cancellation(dbsession, appointment, reason="wrong_target", notes="", actor=tenant.client_user,
                                    now=datetime(2026, 11, 23, 8, tzinfo=timezone.utc))
     jobs = dbsession.execute(select(OutboxJob).where(OutboxJob.done_at.is_(None))).scalars().all()
-    assert [job.function for job in jobs] == ["callcenter.notifications:send_cancellation_notice"]
+    assert [job.function for job in jobs] == ["callcenter.lifecycle.notifications:send_cancellation_notice"]
     savepoint.rollback()
     assert dbsession.execute(select(OutboxJob).where(OutboxJob.done_at.is_(None))).scalars().all() == []
     assert dbsession.execute(select(SentMail)).scalars().all() == []

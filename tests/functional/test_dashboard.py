@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event
 
-from callcenter import lifecycle
-from callcenter.booking import book_appointment
+from callcenter.lifecycle import services as lifecycle
+from callcenter.booking.services import book_appointment
 from campaigns.alerts import QuotaAlert
 from tests.conftest import NOW
 from tests.factories import Tenant, make_campaign

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from callcenter.models import Appointment
+from callcenter.appointments.models import Appointment
 from tests.factories import Tenant, make_token
 from tests.functional.conftest import login
 

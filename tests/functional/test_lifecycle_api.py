@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.models import Unavailability
-from callcenter.models import Appointment, CancellationRequest, Hold, Recovery
-from callcenter.recoveries import release_for
+from callcenter.appointments.models import Appointment, CancellationRequest, Recovery
+from callcenter.booking.models import Hold
+from callcenter.lifecycle.recoveries import release_for
 from campaigns.models import Campaign, Client
 from portal.history import Change
 from tests.conftest import NOW

@@ -12,11 +12,11 @@ from pyramid.interfaces import ITranslationDirectories
 from sqlalchemy import func, select
 
 from agents.models import Unavailability
-from callcenter.booking import book_appointment
-from callcenter.lifecycle_pages import STATE_LABELS
-from callcenter.models import Appointment, CancellationRequest, Recovery
-from callcenter.rules import _NONEXISTENT_TIME
-from callcenter.states import REFUSALS
+from callcenter.booking.services import book_appointment
+from callcenter.appointments.labels import STATE_LABELS
+from callcenter.appointments.models import Appointment, CancellationRequest, Recovery
+from callcenter.appointments.rules import _NONEXISTENT_TIME
+from callcenter.appointments.states import REFUSALS
 from campaigns.models import Campaign
 from portal.errors import RuleViolation
 from portal.history import Change

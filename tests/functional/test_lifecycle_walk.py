@@ -1,7 +1,7 @@
 """One appointment's whole life through the API, as the people of spec §6 live it."""
 from datetime import timedelta
 
-from callcenter.recoveries import release_for
+from callcenter.lifecycle.recoveries import release_for
 from tests.conftest import NOW
 
 START = "2026-11-26T10:00:00+01:00"  # Thursday, inside the agents' 09-18 schedule

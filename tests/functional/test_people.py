@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from agents.services import set_out_of_schedule_permission, update_agent
-from callcenter.booking import book_appointment
+from callcenter.booking.services import book_appointment
 from callcenter.manage import create_user_command, out_of_schedule_command
 from campaigns.models import Campaign, Client
 from campaigns.services import update_client

@@ -9,10 +9,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from callcenter.booking import book_appointment
+from callcenter.booking.services import book_appointment
 from callcenter.demo import load_demo_data
-from callcenter.lifecycle import postpone
-from callcenter.models import Appointment
+from callcenter.lifecycle.services import postpone
+from callcenter.appointments.models import Appointment
 from portal.outbox import run_task
 from tests.conftest import NOW
 from tests.factories import Tenant
@@ -190,7 +190,7 @@ def test_the_agenda_gives_the_prospects_address_else_the_campaign_field(app, dbs
     dbsession.flush()
     before = len(mails(app))
     clock.now = datetime(2026, 11, 26, 7, 2, tzinfo=ROME)
-    assert run_task("callcenter.jobs:send_agendas") == 1
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 1
     [message] = sent(app, before)
     text = body(message)
     assert "Giovanni Galli (Bar Centrale S.n.c.)" in text

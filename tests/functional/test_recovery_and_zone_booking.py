@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from callcenter import lifecycle
-from callcenter.booking import book_appointment
-from callcenter.models import Appointment, Hold, Recovery
-from callcenter.recoveries import release_recoveries
+from callcenter.lifecycle import services as lifecycle
+from callcenter.booking.services import book_appointment
+from callcenter.appointments.models import Appointment, Recovery
+from callcenter.booking.models import Hold
+from callcenter.lifecycle.recoveries import release_recoveries
 from campaigns.models import Campaign
 from tests.conftest import NOW
 from tests.factories import Tenant

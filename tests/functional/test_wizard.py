@@ -5,9 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from callcenter.booking import book_appointment
-from callcenter.models import Appointment, Hold
-from callcenter.wizard import HOLD_ENDED
+from callcenter.booking.services import book_appointment
+from callcenter.appointments.models import Appointment
+from callcenter.booking.models import Hold
+from callcenter.booking.wizard import HOLD_ENDED
 from campaigns.services import add_campaign_field
 from portal.errors import RuleViolation
 from portal.i18n import _

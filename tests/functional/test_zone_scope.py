@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from callcenter.booking import book_appointment
+from callcenter.booking.services import book_appointment
 from tests.conftest import NOW
 from tests.factories import Tenant, make_agent, make_token
 from tests.functional.conftest import login
