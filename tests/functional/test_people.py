@@ -22,7 +22,7 @@ from portal.models import User
 from tests.conftest import NOW
 from tests.factories import PASSWORD, Tenant, make_user
 from tests.functional.conftest import login
-from tests.functional.test_booking_api import THURSDAY_10, assert_error, book, rome, written
+from tests.functional.booking.test_booking_api import THURSDAY_10, assert_error, book, rome, written
 from tests.functional.test_manage_pages import fill
 
 

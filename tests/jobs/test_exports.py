@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from callcenter.reports.exports import remove_old_exports
 from callcenter.reports.models import Export
-from tests.callcenter.report_fixtures import Folder
+from tests.callcenter.reports.fixtures import Folder
 from tests.functional.conftest import api, login  # noqa: F401 (api: a fixture)
 from tests.jobs.conftest import work
 

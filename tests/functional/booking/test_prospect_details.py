@@ -17,8 +17,8 @@ from portal.outbox import run_task
 from tests.conftest import NOW
 from tests.factories import Tenant
 from tests.functional.conftest import login
-from tests.functional.test_calendar_feed import EVERY_DAY_9_TO_18, events_of, fetch, subscribe
-from tests.functional.test_wizard import THURSDAY_10, fill_prospect, hold
+from tests.functional.feeds.test_calendar_feed import EVERY_DAY_9_TO_18, events_of, fetch, subscribe
+from tests.functional.booking.test_wizard import THURSDAY_10, fill_prospect, hold
 from tests.jobs.test_daily_work import body, sent
 from tests.jobs.test_outbox import mails
 

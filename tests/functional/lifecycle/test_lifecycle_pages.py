@@ -23,6 +23,7 @@ from portal.history import Change
 from tests.conftest import NOW
 from tests.factories import Tenant, make_agent, make_campaign
 from tests.functional.conftest import login as first_login
+from tests.helpers import field_error, form_error
 
 THURSDAY_10 = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # Thursday 26 November, 10:00 in Rome
 TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)  # tomorrow, seen from NOW (Monday 09:00)
@@ -89,16 +90,6 @@ def translated(app, message):
 def success(page):
     alert = page.html.select_one(".alert-success")
     return alert.text.strip() if alert is not None else None
-
-
-def form_error(page, formid):
-    message = page.html.select_one(f"#{formid} .alert-danger .error-msg")
-    return message.text.strip() if message is not None else None
-
-
-def field_error(page, formid, field):
-    message = page.html.select_one(f"#{formid} .item-{field} .invalid-feedback")
-    return message.text.strip() if message is not None else None
 
 
 def forms_on(page):
@@ -206,7 +197,7 @@ def test_a_time_the_clocks_skip_is_refused_and_nothing_is_written(testapp, app, 
     before = written(dbsession)
     form["start"] = "2027-03-28T02:30"  # Rome jumps from 02:00 to 03:00
     page = form.submit("postpone", status=400)
-    assert field_error(page, "postpone-form", "start") == translated(app, _NONEXISTENT_TIME)
+    assert field_error(page, "start", form="postpone-form") == translated(app, _NONEXISTENT_TIME)
     assert page.forms["postpone-form"]["start"].value == "2027-03-28T02:30"  # the input is kept
     assert written(dbsession) == before
 
@@ -219,7 +210,7 @@ def test_postponing_onto_the_agents_other_appointment_is_refused(testapp, app, d
     before = written(dbsession)
     form["start"] = "2026-11-26T15:00"
     page = form.submit("postpone", status=409)
-    assert field_error(page, "postpone-form", "start") == translated(app, RuleViolation("slot_taken").message)
+    assert field_error(page, "start", form="postpone-form") == translated(app, RuleViolation("slot_taken").message)
     assert written(dbsession) == before
 
 
@@ -230,7 +221,7 @@ def test_a_malformed_time_is_a_plain_error(testapp, dbsession, tenant):
     before = written(dbsession)
     form["start"] = "next thursday"
     page = form.submit("postpone", status=400)
-    assert field_error(page, "postpone-form", "start")
+    assert field_error(page, "start", form="postpone-form")
     assert written(dbsession) == before
 
 
@@ -294,7 +285,7 @@ def test_the_operator_records_the_call_confirmed_postponed_or_disowned(testapp, 
     form = choose(testapp.get(path_of(tenant, postponed)), "call-form", "result", "postponed")
     before = written(dbsession)
     page = form.submit("record", status=400)  # the new time is missing
-    assert field_error(page, "call-form", "start")
+    assert field_error(page, "start", form="call-form")
     assert written(dbsession) == before
     form = page.forms["call-form"]
     form["start"] = "2026-11-27T16:00"
@@ -384,7 +375,7 @@ def test_a_request_after_the_window_is_refused_and_writes_nothing(testapp, app, 
     form["reason"] = "wrong_target"
     before = written(dbsession)
     page = form.submit("request", status=422)
-    assert field_error(page, "request-form", "reason") == translated(
+    assert field_error(page, "reason", form="request-form") == translated(
         app, RuleViolation("cancellation_window_closed").message)
     assert written(dbsession) == before
     assert page.html.select_one("#cancellation-deadline .bi-lock") is not None  # the window is shown closed
@@ -403,7 +394,7 @@ def test_after_the_agents_contact_prospect_disowns_is_neither_offered_nor_accept
     page = testapp.post(path_of(tenant, appointment) + "cancellation-request/",
                         {"csrf_token": token, "reason": "prospect_disowns", "notes": "", "request": "request"},
                         status=422)
-    assert field_error(page, "request-form", "reason") == translated(app, RuleViolation("reason_not_allowed").message)
+    assert field_error(page, "reason", form="request-form") == translated(app, RuleViolation("reason_not_allowed").message)
     assert written(dbsession) == before
 
 
@@ -574,7 +565,7 @@ def test_short_notice_is_refused_with_the_rule_and_writes_nothing(testapp, app, 
     path = f"/clients/{tenant.client.slug}/agents/{tenant.agent.slug}/"
     before = written(dbsession)
     page = declare(testapp, path, "2026-11-30T00:00", "2026-12-01T00:00", status=422)
-    assert field_error(page, "unavailability-form", "start") == translated(
+    assert field_error(page, "start", form="unavailability-form") == translated(
         app, RuleViolation("notice_too_short").message)
     assert page.forms["unavailability-form"]["reason"].value == "Ferie"
     assert written(dbsession) == before
@@ -604,7 +595,7 @@ def test_an_override_typed_by_who_may_not_is_refused(testapp, app, dbsession, te
     page = testapp.post(path + "unavailability", {
         "csrf_token": form["csrf_token"].value, "start": "2026-11-26T00:00", "end": "2026-11-27T00:00",
         "reason": "", "override": "Please", "declare": "declare"}, status=422)
-    assert field_error(page, "unavailability-form", "start") == translated(
+    assert field_error(page, "start", form="unavailability-form") == translated(
         app, RuleViolation("notice_too_short").message)  # the override is not even read
     assert written(dbsession) == before
 

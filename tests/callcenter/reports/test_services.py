@@ -6,7 +6,7 @@ import pytest
 
 from callcenter.reports.services import statistics, totals
 from callcenter.appointments.services import AppointmentFilters
-from tests.callcenter.report_fixtures import Folder
+from tests.callcenter.reports.fixtures import Folder
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from callcenter.lifecycle.notifications import send_cancellation_notice
 from portal.outbox import OutboxJob, get_context, run
 from tests.factories import Tenant
 from tests.functional.conftest import csrf_token, login
-from tests.functional.test_lifecycle_api import ROLES, book, path_of
+from tests.functional.lifecycle.test_lifecycle_api import ROLES, book, path_of
 
 FRIDAY_10 = "2026-11-27T10:00:00+01:00"
 WORKLIST = "/dashboard/cancellation-requests"

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from callcenter.lifecycle.recoveries import release_for
 from campaigns.models import Campaign
 from tests.factories import Tenant, make_campaign
-from tests.functional.test_lifecycle_api import ROLES, at, book, path_of
+from tests.functional.lifecycle.test_lifecycle_api import ROLES, at, book, path_of
 
 STAFF = ("operator", "account_manager", "admin")
 

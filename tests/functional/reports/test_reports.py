@@ -4,7 +4,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.callcenter.report_fixtures import Folder
+from tests.callcenter.reports.fixtures import Folder
 from tests.factories import Tenant
 from tests.functional.conftest import login
 

@@ -15,6 +15,7 @@ from portal.errors import RuleViolation
 from tests.conftest import NOW
 from tests.factories import Tenant, make_campaign
 from tests.functional.conftest import login
+from tests.helpers import appointment_count, field_error, form_error
 
 THURSDAY_10 = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # Thursday 26 November, 10:00 in Rome
 CUTOFF_MESSAGE = RuleViolation("insertion_cutoff", mapping={"hours": 36}).message
@@ -60,11 +61,6 @@ def grid_error(page):
     return alert.text.strip() if alert is not None else None
 
 
-def appointment_count(dbsession):
-    dbsession.expire_all()
-    return dbsession.execute(select(func.count()).select_from(Appointment)).scalar_one()
-
-
 def hold_count(dbsession):
     return dbsession.execute(select(func.count()).select_from(Hold)).scalar_one()
 
@@ -76,16 +72,6 @@ def counters(dbsession, campaign):
 
 def shown_count(page, name):
     return int(page.html.select_one(f'[data-count="{name}"]').text)
-
-
-def field_error(page, field):
-    message = page.html.select_one(f"#deform .item-{field} .invalid-feedback")
-    return message.text.strip() if message is not None else None
-
-
-def form_error(page):
-    message = page.html.select_one("#deform .alert-danger .error-msg")
-    return message.text.strip() if message is not None else None
 
 
 def listed_numbers(page):

@@ -15,7 +15,8 @@ from portal.i18n import _
 from tests.conftest import NOW
 from tests.factories import make_campaign, make_user
 from tests.functional.conftest import login
-from tests.functional.test_booking_pages import translated
+from tests.functional.booking.test_booking_pages import translated
+from tests.helpers import appointment_count, field_error, form_error
 
 THURSDAY_10 = "2026-11-26T10:00:00+01:00"  # Thursday 26 November 2026, 10:00 in Rome
 THURSDAY_10_UTC = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -69,21 +70,6 @@ def fill_prospect(page, **values):
 def error_alert(page):
     alert = page.html.select_one("#wizard-error")
     return alert.text.strip() if alert is not None else None
-
-
-def field_error(page, field):
-    message = page.html.select_one(f"#deform .item-{field} .invalid-feedback")
-    return message.text.strip() if message is not None else None
-
-
-def form_error(page):
-    message = page.html.select_one("#deform .alert-danger .error-msg")
-    return message.text.strip() if message is not None else None
-
-
-def appointment_count(dbsession):
-    dbsession.expire_all()
-    return dbsession.execute(select(func.count()).select_from(Appointment)).scalar_one()
 
 
 def counters(dbsession, campaign):
