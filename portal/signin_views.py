@@ -307,13 +307,14 @@ class SignInLog(Resource):
 
 
 def parse_day(text, field):
+    """A day (midnight UTC) or a time (UTC when it has no offset), or None."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc) if len(text) > 10 else \
-            datetime.combine(datetime.fromisoformat(text).date(), datetime.min.time(), timezone.utc)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise RuleViolation("validation_error", _("invalid_date", default="Not a valid date."), field)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def event_filters(request):

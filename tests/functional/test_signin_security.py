@@ -127,7 +127,7 @@ def submit_from(testapp, email, password, environ, status):
     return form.submit(status=status, extra_environ=environ)
 
 
-def test_the_forwarded_header_is_believed_only_behind_a_trusted_proxy(settings, session_factory, clock):
+def test_the_forwarded_header_is_believed_only_behind_a_trusted_proxy():
     from pyramid.testing import DummyRequest
 
     untrusted = DummyRequest(remote_addr="10.0.0.1", headers={"X-Forwarded-For": "198.51.100.7"})
@@ -511,6 +511,13 @@ def test_admins_filter_the_audit_on_the_page_and_through_the_api(testapp, tenant
 # --- 5. Sessions ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def session_limits(app, monkeypatch):
+    """The defaults of the ini files (the suite's settings relax them: other tests move the clock)."""
+    monkeypatch.setitem(app.registry.settings, "portal.session_idle_minutes", "60")
+    monkeypatch.setitem(app.registry.settings, "portal.session_lifetime_hours", "12")
+
+
 def test_a_new_session_key_at_sign_in(testapp, tenant, dbsession):
     testapp.get("/login")
     before = testapp.cookies.get("portal_session")
@@ -522,7 +529,7 @@ def test_a_new_session_key_at_sign_in(testapp, tenant, dbsession):
     assert len(keys.scalars().all()) == 2
 
 
-def test_an_idle_session_ends(testapp, tenant, clock):
+def test_an_idle_session_ends(testapp, tenant, clock, session_limits):
     login(testapp, tenant.client_user)
     for _ in range(3):  # active every 50 minutes: still in
         clock.now += timedelta(minutes=50)
@@ -531,7 +538,7 @@ def test_an_idle_session_ends(testapp, tenant, clock):
     assert not is_logged_in(testapp)
 
 
-def test_a_session_ends_after_its_lifetime_however_active(testapp, tenant, clock):
+def test_a_session_ends_after_its_lifetime_however_active(testapp, tenant, clock, session_limits):
     login(testapp, tenant.client_user)
     for _ in range(23):
         clock.now += timedelta(minutes=30)
