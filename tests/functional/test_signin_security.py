@@ -1,7 +1,10 @@
 """Safe to open to the internet (issue 14): the lockout after repeated failures, password reset by
 e-mail, two-factor sign-in, the sign-in audit and the sessions' time limits."""
+import os
 import re
 import time
+from email import message_from_binary_file
+from email.header import decode_header, make_header
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,21 +18,42 @@ from portal.models import LoginSession, PasswordReset, RecoveryCode, SignInEvent
 from portal.signin import Throttle, client_ip, locked_for
 from tests.factories import PASSWORD, make_token
 from tests.functional.conftest import csrf_token, login
-from tests.functional.test_auth import browser, form_error, is_logged_in, submit_login
-from tests.functional.test_cancellation_requests import inbox, new_mails
+from tests.functional.test_auth import browser, is_logged_in, submit_login
 
 WRONG = "not the password at all"
 NEW_PASSWORD = "a brand new passphrase"
 
 
-def events(dbsession, kind=None, email=None):
+def events(dbsession, kind=None, address=None):
     dbsession.expire_all()
     query = select(SignInEvent.event).order_by(SignInEvent.id)
     if kind:
         query = query.where(SignInEvent.event == kind)
-    if email:
-        query = query.where(SignInEvent.email == email)
+    if address:
+        query = query.where(SignInEvent.email == address)
     return dbsession.execute(query).scalars().all()
+
+
+def form_error(page):
+    """The message at the top of the login form."""
+    message = page.html.select_one("#deform .alert-danger .error-msg")
+    return message.text.strip() if message is not None else None
+
+
+def inbox(app):
+    """{file name: (to, subject, body)} of the mails in the test maildir."""
+    folder = os.path.join(app.registry.settings["mail.queue_path"], "new")
+    found = {}
+    for name in (os.listdir(folder) if os.path.isdir(folder) else []):
+        with open(os.path.join(folder, name), "rb") as handle:
+            message = message_from_binary_file(handle)
+        found[name] = (message["To"], str(make_header(decode_header(message["Subject"]))),
+                       message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8"))
+    return found
+
+
+def new_mails(app, before):
+    return [mail for name, mail in inbox(app).items() if name not in before]
 
 
 def fail(testapp, email, times, **kw):
@@ -59,7 +83,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(testapp, ten
     assert refused.headers["Retry-After"] == "60"
     assert "Troppi tentativi" in form_error(refused)
     assert not is_logged_in(testapp)
-    assert events(dbsession, email=email) == ["failed"] * 5 + ["locked_out"]
+    assert events(dbsession, address=email) == ["failed"] * 5 + ["locked_out"]
 
 
 def test_the_lock_ends_after_its_delay_and_grows_with_the_next_failure(testapp, tenant, clock):
@@ -189,7 +213,7 @@ def test_an_admin_unlocks_an_account_and_it_is_recorded(testapp, tenant, dbsessi
     form.submit(status=302)
     assert email not in testapp.get("/sign-ins").html.select_one("#locked-accounts").text
     submit_login(browser(testapp.app), email, PASSWORD, status=302)
-    assert "unlocked" in events(dbsession, email=email)
+    assert "unlocked" in events(dbsession, address=email)
 
 
 def test_portal_manage_unlocks_and_resets_two_factor(tenant, dbsession, app, capsys, clock):
@@ -209,7 +233,7 @@ def test_portal_manage_unlocks_and_resets_two_factor(tenant, dbsession, app, cap
     tenant.client_user.totp_secret, tenant.client_user.totp_enabled_at = pyotp.random_base32(), clock.now
     assert reset_two_factor_command(request, Namespace(email=email)) == 0
     assert tenant.client_user.totp_enabled_at is None
-    assert events(dbsession, email=email) == ["unlocked", "two_factor_reset"]
+    assert events(dbsession, address=email) == ["unlocked", "two_factor_reset"]
     assert reset_two_factor_command(request, Namespace(email="nobody@example.test")) == 2
 
 
@@ -281,7 +305,7 @@ def test_the_link_sets_the_password_once_and_ends_every_session(testapp, tenant,
     testapp.get(link, status=410)  # used once
     submit_login(browser(app), tenant.client_user.email, PASSWORD, status=400)
     submit_login(browser(app), tenant.client_user.email, NEW_PASSWORD, status=302)
-    assert events(dbsession, email=tenant.client_user.email)[1:3] == ["reset_requested", "password_reset"]
+    assert events(dbsession, address=tenant.client_user.email)[1:3] == ["reset_requested", "password_reset"]
 
 
 def test_the_link_expires_after_an_hour(testapp, tenant, app, clock):
@@ -375,7 +399,7 @@ def test_enrol_then_every_sign_in_asks_for_the_code(testapp, tenant, app, clock,
     # The same code again (replay) is refused; a code from 5 minutes ago too.
     assert code_step(browser(app), user.email, code, status=400)
     assert code_step(browser(app), user.email, pyotp.TOTP(secret).at(clock.now - timedelta(minutes=5)), status=400)
-    assert {"two_factor_enabled", "two_factor_failed", "signed_in"} <= set(events(dbsession, email=user.email))
+    assert {"two_factor_enabled", "two_factor_failed", "signed_in"} <= set(events(dbsession, address=user.email))
 
 
 def test_a_recovery_code_works_once(testapp, tenant, app, clock):
@@ -478,7 +502,7 @@ def test_users_see_their_recent_sign_ins_and_end_their_other_sessions(testapp, t
     assert not is_logged_in(other)
     assert is_logged_in(testapp)
     testapp.post("/logout", {"csrf_token": csrf_token(testapp)}, status=302)
-    assert events(dbsession, email=user.email)[-2:] == ["sessions_ended", "signed_out"]
+    assert events(dbsession, address=user.email)[-2:] == ["sessions_ended", "signed_out"]
 
 
 def test_the_audit_keeps_time_address_and_browser(testapp, tenant, dbsession, clock):
