@@ -23,6 +23,9 @@ requires = [
     "lxml",  # openpyxl's fast streaming writer (write-only workbooks); without it, 3 ms a row
     "holidays",
     "icalendar",
+    "pyotp",  # two-factor sign-in (TOTP)
+    "segno",  # its QR code, drawn as SVG on the server
+    "zxcvbn",  # its list of the 30,000 most common passwords (refused)
 ]
 
 tests_require = [

@@ -11,6 +11,7 @@ from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
 from portal.models import CLIENT_ROLES, ApiToken, User
+from portal.passwords import password_policy
 from portal.security import end_sessions, hash_password
 
 
@@ -133,6 +134,7 @@ def create_user(dbsession, *, email, password, role, name="", client=None, zones
         raise RuleViolation("conflict", _("email_in_use", default="This e-mail is already in use."), "email")
     check_user_shape(role, client, zones, agent)
     check_out_of_schedule_role(role, may_book_out_of_schedule)
+    password_policy(password, "password", email)
     user = User(
         email=email,
         name=name,

@@ -1,5 +1,5 @@
 """portal-manage <ini> create-user | out-of-schedule | create-token | demo-data | migrate | worker | relay-outbox
-                      | run-periodic
+                      | run-periodic | unlock | reset-two-factor
 (spec §11)."""
 import argparse
 import getpass
@@ -40,6 +40,12 @@ def main(argv=None):
     token.add_argument("email")
     token.add_argument("--label", default="cli")
     commands.add_parser("demo-data", help="load the demo client once and print its logins")
+    unlock = commands.add_parser("unlock", help="let a locked account (or address) try to log in again")
+    unlock.add_argument("email", nargs="?", default="")
+    unlock.add_argument("--ip", default="", help="also clear the failures counted for this client address")
+    reset_two_factor = commands.add_parser("reset-two-factor", help="turn off a user's two-factor sign-in (lost "
+                                                                     "device); he/she enrols again")
+    reset_two_factor.add_argument("email")
     worker = commands.add_parser("worker", help="run an RQ worker for the portal's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--simple", action="store_true", help="run jobs in the worker's own process (no fork)")
@@ -165,7 +171,37 @@ def migrate(config_uri):
     return 0
 
 
+def unlock_command(request, args):
+    """Recorded in the sign-in audit, as the admins' page does."""
+    from portal import signin
+
+    email, ip = args.email.strip().lower(), args.ip.strip()
+    if not email and not ip:
+        print("error: give an e-mail or --ip", file=sys.stderr)
+        return 2
+    throttle = signin.Throttle.from_settings(request.registry.settings)
+    signin.forget_failures(request.dbsession, throttle, request.now, email=email or None, ip=ip or None)
+    signin.record(request.dbsession, signin.UNLOCKED, now=request.now, ip=ip, agent="portal-manage",
+                  user=signin.user_by_email(request.dbsession, email) if email else None, email=email)
+    print(f"unlocked {email or ''}{' ' + ip if ip else ''}".strip())
+    return 0
+
+
+def reset_two_factor_command(request, args):
+    from portal import signin
+
+    user = user_by_email(request, args.email)
+    if user is None:
+        return 2
+    signin.turn_off_two_factor(request.dbsession, user)
+    signin.record(request.dbsession, signin.TWO_FACTOR_RESET, now=request.now, agent="portal-manage", user=user)
+    print(f"two-factor sign-in of {user.email} is off; the user enrols again")
+    return 0
+
+
 COMMANDS = {
+    "unlock": unlock_command,
+    "reset-two-factor": reset_two_factor_command,
     "create-user": create_user_command,
     "out-of-schedule": out_of_schedule_command,
     "create-token": create_token_command,

@@ -99,6 +99,8 @@ def parse(request, schema):
 
 def error_response(request, violation):
     request.response.status_int = violation.status
+    if violation.retry_after:
+        request.response.headers["Retry-After"] = str(violation.retry_after)
     return violation.as_json(request.localizer.translate)
 
 
@@ -115,6 +117,11 @@ def api_integrity_error(exc, request):
 @exception_view_config(HTTPForbidden, route_name=API_ROUTE, renderer="json")
 def api_forbidden(exc, request):
     if request.authenticated_userid is None:
+        wait = request.environ.get("portal.bearer_retry_after")  # a wrong token from a locked address
+        if wait:
+            from portal.signin import too_many_attempts
+
+            return error_response(request, too_many_attempts(wait))
         request.response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
         return error_response(request, RuleViolation("unauthenticated"))
     return error_response(request, RuleViolation("forbidden"))

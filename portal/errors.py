@@ -22,6 +22,11 @@ STATUS_BY_CODE = {
     "reason_not_allowed": 422,
     "notice_too_short": 422,
     "template_invalid": 422,
+    "too_many_attempts": 429,
+    "password_too_common": 422,
+    "reset_link_invalid": 410,
+    "two_factor_invalid": 422,
+    "two_factor_required": 409,
 }
 
 DEFAULT_MESSAGES = {
@@ -52,6 +57,14 @@ DEFAULT_MESSAGES = {
         "notice_too_short", default="An unavailability must be declared at least 8 days before it starts."
     ),
     "template_invalid": _("template_invalid", default="The mail template is not valid."),
+    "too_many_attempts": _("too_many_attempts", default="Too many attempts: try again later."),
+    "password_too_common": _("password_too_common",
+                             default="This password is among the most common ones: choose another."),
+    "reset_link_invalid": _("reset_link_invalid",
+                            default="This link is no longer valid (used or expired): ask for a new one."),
+    "two_factor_invalid": _("two_factor_invalid", default="The code is wrong or has already been used."),
+    "two_factor_required": _("two_factor_required",
+                             default="Two-factor sign-in is required for your role: it cannot be turned off."),
 }
 
 
@@ -67,6 +80,7 @@ class RuleViolation(Exception):
         if mapping:
             message = _(message, default=getattr(message, "default", None), mapping=mapping)
         self.message = message
+        self.retry_after = None  # seconds, sent as Retry-After (too_many_attempts)
         super().__init__(code, str(message), field)
 
     @property

@@ -24,6 +24,8 @@ CALENDAR_FEED = "calendar_feed"  # have a private calendar URL of one's own fold
 READ_FEED = "read_feed"  # read a calendar feed: granted by the feed's secret, not by a login
 DASHBOARD = "dashboard"  # the account managers' portfolio dashboard
 SEE_JOBS = "see_jobs"  # the background jobs and their failures: admins only (through ALL_PERMISSIONS)
+SEE_SIGN_INS = "see_sign_ins"  # everyone's sign-in audit and the locked accounts: admins only
+MANAGE_SIGN_IN = "manage_sign_in"  # unlock an account, reset a lost two-factor device, require two-factor
 
 CLIENT_USER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)
 ZONE_MANAGER = (VIEW, REQUEST_CANCELLATION, DECLARE_UNAVAILABILITY, STATISTICS)

@@ -12,6 +12,7 @@ from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import SignedCookieSessionFactory
 from sqlalchemy import delete, select, update
+from zope.sqlalchemy import mark_changed
 
 from portal.models import ApiToken, LoginSession, User, digest_of
 from portal.permissions import TRUSTED_OPERATOR
@@ -22,6 +23,14 @@ SESSION_USER = "user_id"
 SESSION_KEY = "session_key"
 # A user's forgotten sessions (browser closed without logging out) are deleted at his next login.
 FORGOTTEN_AFTER = timedelta(days=30)
+# How often a session's last activity is written (not on every request: it would be a write per page).
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def session_limits(settings):
+    """(idle timeout, absolute lifetime) of a browser session, from the ini."""
+    return (timedelta(minutes=float(settings.get("portal.session_idle_minutes") or 60)),
+            timedelta(hours=float(settings.get("portal.session_lifetime_hours") or 12)))
 
 
 def hash_password(password):
@@ -90,7 +99,8 @@ class PortalSecurityPolicy:
         dbsession.execute(delete(LoginSession).where(
             LoginSession.user_id == userid,
             (LoginSession.ended_at.is_not(None)) | (LoginSession.created_at < now - FORGOTTEN_AFTER)))
-        dbsession.add(LoginSession(user_id=userid, digest=digest_of(key), created_at=now))
+        dbsession.add(LoginSession(user_id=userid, digest=digest_of(key), created_at=now, last_seen_at=now))
+        # A new cookie and a new key at every sign-in: a session id planted before it is worth nothing.
         request.session.invalidate()
         request.session[SESSION_USER] = userid
         request.session[SESSION_KEY] = key
@@ -120,13 +130,29 @@ def _load_user(request):
         query = query.join(ApiToken).where(
             ApiToken.digest == ApiToken.digest_of(secret), ApiToken.revoked_at.is_(None)
         )
-        return request.dbsession.execute(query).scalar_one_or_none()
+        user = request.dbsession.execute(query).scalar_one_or_none()
+        if user is None:
+            from portal.signin_views import refuse_wrong_token
+
+            refuse_wrong_token(request)
+        return user
     user_id, key = request.session.get(SESSION_USER), request.session.get(SESSION_KEY)
     if user_id is None or key is None:
         return None
-    return request.dbsession.execute(query.join(LoginSession).where(
-        User.id == user_id, LoginSession.digest == digest_of(key), LoginSession.ended_at.is_(None))
-    ).scalar_one_or_none()
+    now = request.now
+    idle, lifetime = session_limits(request.registry.settings)
+    found = request.dbsession.execute(query.add_columns(LoginSession.id, LoginSession.last_seen_at).join(
+        LoginSession).where(User.id == user_id, LoginSession.digest == digest_of(key), LoginSession.ended_at.is_(None),
+                            LoginSession.created_at > now - lifetime, LoginSession.last_seen_at > now - idle)
+    ).one_or_none()
+    if found is None:
+        return None
+    user, session_id, last_seen_at = found
+    if last_seen_at < now - SEEN_EVERY:
+        request.dbsession.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now),
+                                  execution_options={"synchronize_session": False})
+        mark_changed(request.dbsession)
+    return user
 
 
 def csrf_applies(request):
@@ -146,7 +172,8 @@ def includeme(config):
             secure=as_bool(settings.get("portal.secure_cookies", False)),
             httponly=True,
             samesite="Lax",
-            timeout=int(settings.get("portal.session_timeout", 8 * 3600)),
+            # The server ends a session idle or too old (``session_limits``); the cookie lives as long.
+            timeout=int(session_limits(settings)[1].total_seconds()),
             reissue_time=600,
         )
     )

@@ -1,10 +1,8 @@
-"""Login, logout, password change, the home redirect and the HTML error pages."""
-from pyramid.csrf import new_csrf_token
+"""Logout, password change, the home redirect and the HTML error pages."""
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 
@@ -12,11 +10,13 @@ from portal.api import DUPLICATE, api_view, error_response
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
 from portal.i18n import LOCALE_COOKIE, LOCALES, _, translate
-from portal.models import User
 from portal.openapi import openapi_document
 from portal.resources import Root
-from portal.schemas import LoginSchema, PasswordChangeSchema
+from portal import signin
+from portal.passwords import password_policy
+from portal.schemas import PasswordChangeSchema
 from portal.security import check_password, end_sessions, hash_password
+from portal.signin_views import recent_sign_ins
 
 
 def home_url(request, user):
@@ -30,33 +30,10 @@ def root_view(context, request):
     return HTTPFound(home_url(request, request.user))
 
 
-@view_config(context=Root, name="login", renderer="portal:templates/login.jinja2",
-             permission=NO_PERMISSION_REQUIRED)
-def login_view(context, request):
-    form = make_form(request, LoginSchema(), buttons=(_("Log in"),))
-    if request.method == "POST":
-        appstruct = validate(form, request)
-        if appstruct is not None:
-            email = appstruct["email"].strip().lower()
-            user = request.dbsession.execute(
-                select(User).where(func.lower(User.email) == email)
-            ).scalar_one_or_none()
-            if check_password(user, appstruct["password"]):
-                headers = remember(request, user.id)
-                new_csrf_token(request)
-                target = request.params.get("came_from") or home_url(request, user)
-                if not target.startswith(request.application_url + "/"):  # not "localhost.evil" nor "localhost@evil"
-                    target = home_url(request, user)
-                return HTTPFound(target, headers=headers)
-            request.response.status_int = 400
-            set_field_error(form, None, _("login_failed", default="Wrong e-mail or password."))
-        else:
-            request.response.status_int = 400
-    return {"form": form.render(), "came_from": request.params.get("came_from", "")}
-
-
 @view_config(context=Root, name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def logout_view(context, request):
+    if request.user is not None:
+        signin.record_for(request, signin.SIGNED_OUT, user=request.user)
     return HTTPFound(request.resource_url(request.root, "login"), headers=forget(request))
 
 
@@ -68,18 +45,25 @@ def password_view(context, request):
         appstruct = validate(form, request)
         if appstruct is not None:
             user = request.user
-            if check_password(user, appstruct["current_password"]):
-                user.password_hash = hash_password(appstruct["new_password"])
-                end_sessions(request.dbsession, user.id, request.now)  # a stolen cookie included
-                remember(request, user.id)
-                request.session.flash(
-                    request.localizer.translate(_("password_changed", default="Your password has been changed.")),
-                    "success",
-                )
-                return HTTPFound(request.resource_url(request.root))
-            set_field_error(form, "current_password", _("wrong_password", default="The current password is wrong."))
+            if not check_password(user, appstruct["current_password"]):
+                set_field_error(form, "current_password", _("wrong_password", default="The current password is wrong."))
+            else:
+                try:
+                    password_policy(appstruct["new_password"], "new_password", user.email)
+                except RuleViolation as violation:
+                    set_field_error(form, violation.field, violation.message)
+                else:
+                    user.password_hash = hash_password(appstruct["new_password"])
+                    end_sessions(request.dbsession, user.id, request.now)  # a stolen cookie included
+                    remember(request, user.id)
+                    signin.record_for(request, signin.PASSWORD_CHANGED, user=user)
+                    request.session.flash(
+                        request.localizer.translate(_("password_changed", default="Your password has been changed.")),
+                        "success",
+                    )
+                    return HTTPFound(request.resource_url(request.root))
         request.response.status_int = 400
-    return {"form": form.render()}
+    return {"form": form.render(), **recent_sign_ins(request)}
 
 
 @view_config(context=Root, name="language", permission=NO_PERMISSION_REQUIRED)
@@ -129,6 +113,8 @@ def integrity_error_view(exc, request):
 @exception_view_config(RuleViolation, renderer="portal:templates/error.jinja2")
 def rule_violation_view(exc, request):
     request.response.status_int = exc.status
+    if exc.retry_after:
+        request.response.headers["Retry-After"] = str(exc.retry_after)
     return error_page(request, exc)
 
 
@@ -150,3 +136,4 @@ def includeme(config):
     config.add_directive("add_home_resolver", add_home_resolver)
     config.include("portal.forms")
     config.scan("portal.views")
+    config.include("portal.signin_views")

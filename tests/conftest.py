@@ -33,6 +33,10 @@ BASE_SETTINGS = {
     "pyramid.default_locale_name": "it",
     "retry.attempts": "3",
     "mail.queue_path": "",
+    # Tests move the clock by hours and days while logged in; the sessions' real limits are tested
+    # in tests/functional/test_signin_security.py, which sets them.
+    "portal.session_idle_minutes": str(365 * 24 * 60),
+    "portal.session_lifetime_hours": str(365 * 24),
 }
 
 

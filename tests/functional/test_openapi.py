@@ -25,6 +25,7 @@ from portal.api import API_ROUTE
 from portal.errors import STATUS_BY_CODE
 from portal.openapi import load_document
 from portal.resources import Root
+from portal.signin_views import SignInLog
 from tests.conftest import NOW
 from tests.factories import Tenant, make_campaign, make_token, make_user
 
@@ -80,6 +81,7 @@ OPERATION_OF_VIEW = {
     (MailTemplateResource, "", "PUT"): ("put", "/clients/{client}/mail-templates/{kind}"),
     (MailTemplateResource, "", "DELETE"): ("delete", "/clients/{client}/mail-templates/{kind}"),
     (Dashboard, "", "GET"): ("get", "/dashboard"),
+    (SignInLog, "", "GET"): ("get", "/sign-ins"),
 }
 # The same views answer under a campaign (its own templates win over the client's).
 CAMPAIGN_TEMPLATE_OPERATIONS = {
@@ -569,6 +571,12 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     winter_row = next(row for row in board["items"] if (row["client"], row["campaign"]) == ("acme", "winter"))
     assert (winter_row["purchased"], winter_row["recovered"], winter_row["bookings_today"]) == (2, 1, 0)
     api.call("get", "/dashboard", admin, 400, params={"sort": "password"})
+    # The sign-in audit (issue 14): admins only; a wrong token is recorded.
+    api.call("get", "/sign-ins", "qp_wrong", 401)
+    audit = api.call("get", "/sign-ins", admin, params={"event": "token_refused", "from": "2026-11-01"}).json
+    assert [item["event"] for item in audit["items"]] == ["token_refused"]
+    api.call("get", "/sign-ins", admin, 400, params={"event": "nope"})
+    api.call("get", "/sign-ins", operator, 403)
 
     # The reports of every folder: one cancelled (approved) appointment and its recovery, booked.
     report_filters = {"state": "cancelled", "from": "2026-11-01", "to": "2026-12-31", "agent": "rossi",

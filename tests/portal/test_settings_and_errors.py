@@ -34,6 +34,9 @@ def test_every_code_of_the_spec_has_a_status():
                   "quota_exhausted", "slot_taken", "outside_schedule", "agent_unavailable", "hold_expired",
                   "slot_held", "validation_error", "unauthenticated", "forbidden", "not_found", "conflict"}
     spec_codes.add("template_invalid")  # §8: a mail template that does not render
+    # issue 14: signing in safely
+    spec_codes |= {"too_many_attempts", "password_too_common", "reset_link_invalid", "two_factor_invalid",
+                   "two_factor_required"}
     assert spec_codes == set(STATUS_BY_CODE)
     assert all(400 <= status < 500 for status in STATUS_BY_CODE.values())
 
