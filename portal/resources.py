@@ -69,7 +69,19 @@ def add_resource_child(config, parent_class, name, factory):
     config.action(("portal.resource_child", parent_class, name), register)
 
 
+def home_url(request, user):
+    """Where a user lands: the folder of his/her role, as registered by the packages."""
+    resolver = request.registry["home_resolvers"].get(user.role)
+    return resolver(request, user) if resolver else request.resource_url(request.root, "password")
+
+
+def add_home_resolver(config, role, resolver):
+    config.registry["home_resolvers"][role] = resolver
+
+
 def includeme(config):
+    config.registry["home_resolvers"] = {}
+    config.add_directive("add_home_resolver", add_home_resolver)
     config.registry.resource_children = {}
     config.add_directive("add_resource_child", add_resource_child)
     config.set_root_factory(Root)

@@ -14,6 +14,7 @@ from pyramid.session import SignedCookieSessionFactory
 from sqlalchemy import delete, select, update
 from zope.sqlalchemy import mark_changed
 
+from portal import signin
 from portal.models import ApiToken, LoginSession, User, digest_of
 from portal.permissions import TRUSTED_OPERATOR
 from portal.settings import as_bool
@@ -121,6 +122,33 @@ def end_sessions(dbsession, user_id, now):
                       .values(ended_at=now), execution_options={"synchronize_session": False})
 
 
+BEARER_REFUSED_FOR = "portal.bearer_retry_after"
+
+
+def refuse_wrong_token(request):
+    """A wrong Bearer token counts against its address, like a wrong password; past the limit the
+    answer is 429 instead of 401 (``portal.api.api_forbidden``). Counted after the request's
+    transaction ends, whichever way (the 401 rolls it back)."""
+    ip, now = signin.client_ip(request), request.now
+    agent = signin.user_agent(request)
+
+    def count(_status=None):
+        dbsession = request.registry["dbsession_factory"]()
+        try:
+            signin.count_failure(dbsession, now, ip=ip)
+            signin.record(dbsession, signin.TOKEN_REFUSED, now=now, ip=ip, agent=agent, email="")
+            dbsession.commit()
+        finally:
+            dbsession.close()
+
+    current = request.tm.get()
+    current.addAfterCommitHook(count)
+    current.addAfterAbortHook(count)
+    # Not raised here: the user is looked up by pyramid_tm before any exception view can answer.
+    throttle = signin.Throttle.from_settings(request.registry.settings)
+    request.environ[BEARER_REFUSED_FOR] = signin.retry_after(request.dbsession, throttle, now, ip=ip)
+
+
 def _load_user(request):
     """The user of this request, from a Bearer token or else the session."""
     # Only a zone manager's principals need the zones (loaded then, lazily): one query less per request.
@@ -132,8 +160,6 @@ def _load_user(request):
         )
         user = request.dbsession.execute(query).scalar_one_or_none()
         if user is None:
-            from portal.signin_views import refuse_wrong_token
-
             refuse_wrong_token(request)
         return user
     user_id, key = request.session.get(SESSION_USER), request.session.get(SESSION_KEY)

@@ -17,7 +17,7 @@ from portal.forms import make_form, set_field_error, validate
 from portal.i18n import _, translate
 from portal.models import digest_of
 from portal.passwords import request_reset, reset_password
-from portal.resources import Resource, Root
+from portal.resources import Resource, Root, home_url
 from portal.schemas import CodeSchema, ForgottenPasswordSchema, LoginSchema, PasswordResetSchema
 from portal.security import SESSION_KEY
 
@@ -38,8 +38,6 @@ def flash(request, message, queue="success"):
 
 
 def safe_target(request, came_from, user):
-    from portal.views import home_url
-
     if came_from and came_from.startswith(request.application_url + "/"):  # not "localhost.evil" nor "localhost@evil"
         return came_from
     return home_url(request, user)
@@ -271,32 +269,6 @@ def reset_password_view(context, request):
         "sessions on other devices will be closed."))
 
 
-BEARER_REFUSED_FOR = "portal.bearer_retry_after"
-
-
-def refuse_wrong_token(request):
-    """A wrong Bearer token counts against its address, like a wrong password; past the limit the
-    answer is 429 instead of 401 (``portal.api.api_forbidden``). Counted after the request's
-    transaction ends, whichever way (the 401 rolls it back)."""
-    ip, now = signin.client_ip(request), request.now
-    agent = signin.user_agent(request)
-
-    def count(_status=None):
-        dbsession = request.registry["dbsession_factory"]()
-        try:
-            signin.count_failure(dbsession, now, ip=ip)
-            signin.record(dbsession, signin.TOKEN_REFUSED, now=now, ip=ip, agent=agent, email="")
-            dbsession.commit()
-        finally:
-            dbsession.close()
-
-    current = request.tm.get()
-    current.addAfterCommitHook(count)
-    current.addAfterAbortHook(count)
-    # Not raised here: the user is looked up by pyramid_tm before any exception view can answer.
-    request.environ[BEARER_REFUSED_FOR] = signin.retry_after(request.dbsession, throttle_of(request), now, ip=ip)
-
-
 # --- The admins' audit ----------------------------------------------------------------------------
 
 
@@ -402,15 +374,6 @@ def two_factor_policy_view(context, request):
     signin.set_setting(request.dbsession, signin.REQUIRE_TWO_FACTOR_FOR_STAFF, required)
     flash(request, _("two_factor_policy_saved", default="Saved."))
     return HTTPFound(request.resource_url(context))
-
-
-def recent_sign_ins(request):
-    """What the password page shows the user about his/her own account."""
-    user = request.user
-    return {"events": signin.recent_events(request.dbsession, user),
-            "open_sessions": signin.open_sessions(request.dbsession, user),
-            "two_factor": user.totp_enabled_at is not None,
-            "two_factor_required": signin.two_factor_required(request.dbsession, user)}
 
 
 def includeme(config):

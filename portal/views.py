@@ -11,18 +11,11 @@ from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
 from portal.i18n import LOCALE_COOKIE, LOCALES, _, translate
 from portal.openapi import openapi_document
-from portal.resources import Root
+from portal.resources import Root, home_url
 from portal import signin
 from portal.passwords import password_policy
 from portal.schemas import PasswordChangeSchema
 from portal.security import check_password, end_sessions, hash_password
-from portal.signin_views import recent_sign_ins
-
-
-def home_url(request, user):
-    """Where a user lands: the folder of his/her role, as registered by the packages."""
-    resolver = request.registry["home_resolvers"].get(user.role)
-    return resolver(request, user) if resolver else request.resource_url(request.root, "password")
 
 
 @view_config(context=Root, permission="authenticated")
@@ -127,13 +120,16 @@ def openapi_view(context, request):
     return openapi_document(request)
 
 
-def add_home_resolver(config, role, resolver):
-    config.registry["home_resolvers"][role] = resolver
+def recent_sign_ins(request):
+    """What the password page shows the user about his/her own account."""
+    user = request.user
+    return {"events": signin.recent_events(request.dbsession, user),
+            "open_sessions": signin.open_sessions(request.dbsession, user),
+            "two_factor": user.totp_enabled_at is not None,
+            "two_factor_required": signin.two_factor_required(request.dbsession, user)}
 
 
 def includeme(config):
-    config.registry["home_resolvers"] = {}
-    config.add_directive("add_home_resolver", add_home_resolver)
     config.include("portal.forms")
     config.scan("portal.views")
     config.include("portal.signin_views")
