@@ -31,6 +31,7 @@ tests_require = [
     "WebTest",
     "jsonschema",
     "openapi-spec-validator",
+    "aiosmtpd",  # a real SMTP server the mail tests start, stop and start again
 ]
 
 bench_require = [

@@ -67,5 +67,5 @@ def send_cancellation_notice(dbsession, context, *, request_id, kind):
 
     for message in messages(dbsession, kind, client.id, recipients, variables, sender(context),
                             campaign_id=appointment.campaign_id):
-        send_mail(context, message)
+        send_mail(dbsession, context, message)
     return "sent"

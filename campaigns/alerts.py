@@ -67,7 +67,7 @@ def send_quota_alert(dbsession, context, *, campaign_id, threshold):
         return "already sent"
     recipients = alert_recipients(dbsession, campaign)
     for message in alert_messages(dbsession, campaign, alert, recipients, context):
-        send_mail(context, message)
+        send_mail(dbsession, context, message)
     return "sent"
 
 
