@@ -223,19 +223,20 @@ def record_failure(context, job_id, error, *, count_attempt=False, permanent=Fal
         return None
 
 
-def retry_now(context, job_id):
-    """An admin's retry of a row not done (failed for good, or waiting for its next attempt):
-    attempts start again from zero and the row is handed over at once. False: no such row."""
-    with context.session_factory() as session:
-        changed = session.execute(
-            update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.done_at.is_(None),
-                                    OutboxJob.sending_at.is_(None))
-            .values(failed_at=None, next_attempt_at=None, attempts=0, pushed_at=None)
-        ).rowcount
-        session.commit()
-    if changed:
-        push(context, [job_id])
-    return changed == 1
+def retry_now(dbsession, job_id):
+    """An admin's retry of a row not done (failed for good, or waiting for its next attempt), in the
+    request's transaction: attempts start again from zero and the row is handed over once it commits.
+    None: no such row (or its mail is being sent right now)."""
+    job = dbsession.execute(select(OutboxJob).where(OutboxJob.id == job_id).with_for_update()).scalar_one_or_none()
+    if job is None or job.done_at is not None or job.sending_at is not None:
+        return None
+    job.failed_at = job.next_attempt_at = job.pushed_at = None
+    job.attempts = 0
+    dbsession.flush()
+    manager = dbsession.info.get("transaction_manager")
+    if manager is not None:
+        manager.get().addAfterCommitHook(_after_commit, args=(job.id,))
+    return job
 
 
 def run_task(function, context=None):
