@@ -39,6 +39,7 @@ def includeme(config):
     config.include("portal.layout")
     config.include("portal.api")
     config.include("portal.views")
+    config.include("portal.faults")
     config.include("portal.tokens")
     config.include("portal.outbox")
     config.include("portal.jobs_page")

@@ -22,6 +22,7 @@ STATUS_BY_CODE = {
     "reason_not_allowed": 422,
     "notice_too_short": 422,
     "template_invalid": 422,
+    "service_unavailable": 503,
 }
 
 DEFAULT_MESSAGES = {
@@ -52,6 +53,8 @@ DEFAULT_MESSAGES = {
         "notice_too_short", default="An unavailability must be declared at least 8 days before it starts."
     ),
     "template_invalid": _("template_invalid", default="The mail template is not valid."),
+    "service_unavailable": _("service_unavailable", default="The service is briefly unavailable: retry in a "
+                             "few seconds. Nothing of this request was saved."),
 }
 
 
