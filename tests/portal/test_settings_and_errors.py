@@ -34,8 +34,10 @@ def test_every_code_of_the_spec_has_a_status():
                   "quota_exhausted", "slot_taken", "outside_schedule", "agent_unavailable", "hold_expired",
                   "slot_held", "validation_error", "unauthenticated", "forbidden", "not_found", "conflict"}
     spec_codes.add("template_invalid")  # §8: a mail template that does not render
+    spec_codes.add("service_unavailable")  # §10: the database failed and the request could not be retried
     assert spec_codes == set(STATUS_BY_CODE)
-    assert all(400 <= status < 500 for status in STATUS_BY_CODE.values())
+    assert all(400 <= status < 500 for code, status in STATUS_BY_CODE.items() if code != "service_unavailable")
+    assert STATUS_BY_CODE["service_unavailable"] == 503
 
 
 def test_an_unknown_code_is_a_programming_error():
