@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INI ?= development.ini
 export PYTHONWARNINGS ?= ignore::UserWarning:pyramid.asset
 
-.PHONY: install catalog migrate demo-data run worker test services bench clean
+.PHONY: install catalog migrate demo-data run worker test services bench soak clean
 
 install: $(VENV)/.installed catalog
 
@@ -52,6 +52,12 @@ bench: install services
 	  || { sudo apt-get update -q && sudo apt-get install -y -q wrk; }
 	$(BIN)/pip install -q -e '.[bench]'
 	PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.run
+
+# The soak (benchmarks/soak.py): production setup under a mixed load, SOAK_MINUTES (default 10) after a
+# warm-up; prints answers by status, workers' memory, PostgreSQL connections and the consistency checks.
+SOAK_MINUTES ?= 10
+soak: install services
+	PYTHONWARNINGS=ignore $(BIN)/python -m benchmarks.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) var *.egg-info

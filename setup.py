@@ -35,6 +35,7 @@ tests_require = [
     "jsonschema",
     "openapi-spec-validator",
     "import-linter",  # the layer contracts of .importlinter
+    "aiosmtpd",  # a real SMTP server the mail tests start, stop and start again
 ]
 
 bench_require = [

@@ -159,7 +159,8 @@ def run_worker(context, burst=False, simple=False):
         print("error: portal.redis_url (PORTAL_REDIS_URL) is empty: jobs run in-process", file=sys.stderr)
         return 2
     worker_class = SimpleWorker if simple else Worker
-    worker_class([context.queue()], connection=context.redis).work(burst=burst)
+    # with_scheduler: retries after an interval (rq.Retry) wait in RQ's scheduled registry until then.
+    worker_class([context.queue()], connection=context.redis).work(burst=burst, with_scheduler=True)
     return 0
 
 

@@ -8,7 +8,8 @@ from campaigns.mail_templates import messages
 from campaigns.models import Campaign, Client, Step
 from portal.db import Base, UTCDateTime
 from portal.models import User
-from portal.outbox import request_job, send_mail
+from portal.mailing import send_mail
+from portal.outbox import request_job
 
 DEFAULT_THRESHOLDS = (80, 90, 100)
 
@@ -67,7 +68,7 @@ def send_quota_alert(dbsession, context, *, campaign_id, threshold):
         return "already sent"
     recipients = alert_recipients(dbsession, campaign)
     for message in alert_messages(dbsession, campaign, alert, recipients, context):
-        send_mail(context, message)
+        send_mail(dbsession, context, message)
     return "sent"
 
 

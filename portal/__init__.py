@@ -39,6 +39,8 @@ def includeme(config):
     config.include("portal.layout")
     config.include("portal.api")
     config.include("portal.views")
+    config.include("portal.faults")
     config.include("portal.tokens")
+    config.include("portal.mailing")  # before the outbox: its job context reads the mail transport
     config.include("portal.outbox")
     config.include("portal.jobs_page")

@@ -53,6 +53,12 @@ def utcnow():
 
 
 def engine_from_settings(settings, prefix="sqlalchemy."):
+    """The engine; its pool pings a connection before handing it out (``pool_pre_ping``, default on),
+    so that one killed while idle (a database restart) is replaced instead of failing a request."""
+    from portal.settings import as_bool
+
+    settings = dict(settings)
+    settings[prefix + "pool_pre_ping"] = as_bool(settings.get(prefix + "pool_pre_ping", "true"))
     engine = sa_engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
         _serialise_sqlite_writers(engine)
@@ -95,6 +101,9 @@ def includeme(config):
     """Wire a request-scoped session; tests may register their own factory first."""
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # The user is looked up inside the request's handling, where a database failure gets its 503
+    # (portal.faults), not by pyramid_tm before it (it would only annotate the transaction).
+    settings.setdefault("tm.annotate_user", "false")
     config.include("pyramid_tm")
     config.include("pyramid_retry")
     session_factory = config.registry.get("dbsession_factory")

@@ -1,5 +1,7 @@
-"""/jobs: the admins' view of background work (spec §7): outbox rows still to run, and the jobs
-RQ gave up on after their retries (its failed registry), which an admin may send back to the queue."""
+"""/jobs: the admins' view of background work (spec §7): outbox rows still to run, the mails not sent
+yet (pending, retrying, failed for good, with their last error), and the jobs RQ gave up on after
+their retries (its failed registry). An admin may send a failed job back to the queue, or retry a
+mail or an outbox row now."""
 from datetime import timedelta, timezone
 
 from pyramid.httpexceptions import HTTPFound
@@ -12,7 +14,8 @@ from sqlalchemy import func, select
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.i18n import _, translate
-from portal.outbox import OutboxJob, get_context
+from portal.mailing import MAIL_FUNCTION
+from portal.outbox import OutboxJob, get_context, retry_now
 from portal.resources import Root
 
 LISTED = 50
@@ -23,7 +26,24 @@ LISTED = 50
 def jobs_page(context, request):
     jobs = get_context()
     return {"outbox": outbox_summary(request.dbsession, request.now), "waiting": waiting_rows(request.dbsession),
+            "mails": mails_not_sent(request.dbsession), "mail_counts": mail_counts(request.dbsession),
+            "mail_states": MAIL_STATES,
             "redis": jobs.redis is not None, "failed": failed_jobs(jobs), "queue": jobs.queue_name}
+
+
+@view_config(context=Root, name="retry-outbox", request_method="POST", permission=P.SEE_JOBS)
+def retry_outbox(context, request):
+    """Try a mail (or any outbox row) not done yet again now, attempts counted from zero: the admin's
+    call, also for a mail whose outcome is unknown (it keeps its Message-ID)."""
+    try:
+        job_id = int(request.POST.get("job", ""))
+    except ValueError:
+        raise RuleViolation("not_found")
+    if retry_now(request.dbsession, job_id) is None:
+        raise RuleViolation("not_found")
+    request.session.flash(translate(request, _("outbox_retried", default="Tried again: the list below shows "
+                                                "how it went.")), "success")
+    return HTTPFound(request.resource_url(context, "jobs"))
 
 
 @view_config(context=Root, name="retry-job", request_method="POST", permission=P.SEE_JOBS)
@@ -59,6 +79,40 @@ def waiting_rows(dbsession):
     return dbsession.execute(
         select(OutboxJob).where(OutboxJob.done_at.is_(None)).order_by(OutboxJob.id).limit(LISTED)
     ).scalars().all()
+
+
+def mail_state(row):
+    if row.failed_at is not None:
+        return "failed"
+    if row.sending_at is not None:
+        return "sending"
+    return "retrying" if row.attempts else "pending"
+
+
+MAIL_STATES = {
+    "pending": _("mail_pending", default="To send"),
+    "sending": _("mail_sending", default="Being sent"),
+    "retrying": _("mail_retrying", default="Retrying"),
+    "failed": _("mail_failed", default="Failed for good"),
+}
+
+
+def mails_not_sent(dbsession):
+    """The mails not accepted by the server yet, failed for good first: [(row, state)]."""
+    rows = dbsession.execute(
+        select(OutboxJob).where(OutboxJob.function == MAIL_FUNCTION, OutboxJob.done_at.is_(None))
+        .order_by(OutboxJob.failed_at.is_(None), OutboxJob.id).limit(LISTED)
+    ).scalars().all()
+    return [(row, mail_state(row)) for row in rows]
+
+
+def mail_counts(dbsession):
+    not_done = (OutboxJob.function == MAIL_FUNCTION) & OutboxJob.done_at.is_(None)
+    return {
+        "pending": count(dbsession, not_done & OutboxJob.failed_at.is_(None) & (OutboxJob.attempts == 0)),
+        "retrying": count(dbsession, not_done & OutboxJob.failed_at.is_(None) & (OutboxJob.attempts > 0)),
+        "failed": count(dbsession, not_done & OutboxJob.failed_at.is_not(None)),
+    }
 
 
 def failed_jobs(jobs):

@@ -15,18 +15,26 @@ import transaction
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
-from sqlalchemy import JSON, String, select, update
+from sqlalchemy import JSON, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, UTCDateTime, get_tm_session
 
 log = logging.getLogger(__name__)
 QUEUE = "portal"
-RETRY = Retry(max=5, interval=[10, 30, 60, 300, 900])
+# Seconds between attempts (setting portal.retry_intervals): one attempt more than intervals.
+RETRY_INTERVALS = (10, 30, 60, 300, 900)
 # A row pushed but not done after this long is pushed again (its worker died).
 STUCK_AFTER = timedelta(minutes=10)
 # The after-commit push normally happens within a second; the relay leaves it that long.
 RELAY_GRACE = timedelta(seconds=30)
+
+
+# Jobs that commit on their own (``function(context, job_id)``) instead of in ``run``'s transaction,
+# and steps the relay takes first: registered by the modules that own them (portal.mailing), so that
+# the outbox needs to know nothing of mail.
+OWN_TRANSACTION = {}
+RELAY_STEPS = []
 
 
 class OutboxJob(Base):
@@ -38,6 +46,11 @@ class OutboxJob(Base):
     created_at = mapped_column(UTCDateTime, nullable=False)
     pushed_at = mapped_column(UTCDateTime, nullable=True, index=True)
     done_at = mapped_column(UTCDateTime, nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failed_at = mapped_column(UTCDateTime, nullable=True, index=True)  # failed for good: an admin retries it
+    sending_at = mapped_column(UTCDateTime, nullable=True)  # mails: an SMTP conversation began then
 
 
 class JobContext:
@@ -50,14 +63,20 @@ class JobContext:
         url = self.settings.get("portal.redis_url") or ""
         self.redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5) if url else None
         self.queue_name = self.settings.get("portal.queue") or QUEUE
+        self.retry_intervals = tuple(int(seconds) for seconds in
+                                     (self.settings.get("portal.retry_intervals") or "").split()) or RETRY_INTERVALS
+        self.mail_transport = registry.get("mail_transport")
+
+    @property
+    def attempts_allowed(self):
+        return len(self.retry_intervals) + 1
+
+    def retry(self):
+        return Retry(max=len(self.retry_intervals), interval=list(self.retry_intervals))
 
     @property
     def session_factory(self):
         return self.registry["dbsession_factory"]
-
-    @property
-    def mailer(self):
-        return self.registry["mailer"]
 
     def clock(self):
         return self.registry["clock"]()
@@ -108,15 +127,19 @@ def _after_commit(committed, job_id):
 
 
 def push(context, job_ids):
-    """Claim each row, then hand it to RQ; with no Redis, run it here and now."""
+    """Claim each row, then hand it to RQ; with no Redis, run it here and now (a failure is recorded
+    on its row and the relay tries again when it is due)."""
     for job_id in job_ids:
         if not _claim(context, job_id):
             continue
         if context.redis is None:
-            run(job_id)
+            try:
+                run(job_id)
+            except Exception:
+                log.exception("outbox job %s failed; the relay retries it when due", job_id)
             continue
         try:
-            context.queue().enqueue_call(run, args=(job_id,), job_id=context.rq_job_id(job_id), retry=RETRY,
+            context.queue().enqueue_call(run, args=(job_id,), job_id=context.rq_job_id(job_id), retry=context.retry(),
                                          failure_ttl=7 * 24 * 3600)
         except RedisError:
             log.warning("Redis unreachable: outbox job %s waits for the relay", job_id)
@@ -124,15 +147,20 @@ def push(context, job_ids):
 
 
 def relay(context=None):
-    """Push what was never pushed, and again what was pushed but never done (worker killed)."""
+    """Push what was never pushed, what failed and is due again (no Redis: the relay is the back-off),
+    and again what was pushed but never done (worker killed). Rows failed for good wait for an admin."""
     context = context or get_context()
     now = context.clock()
+    for step in RELAY_STEPS:
+        step(context, now)
     with context.session_factory() as session:
         ids = session.execute(
             select(OutboxJob.id).where(
-                OutboxJob.done_at.is_(None),
-                ((OutboxJob.pushed_at.is_(None) & (OutboxJob.created_at < now - RELAY_GRACE))
-                 | (OutboxJob.pushed_at < now - STUCK_AFTER)),
+                OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None), OutboxJob.sending_at.is_(None),
+                ((OutboxJob.pushed_at.is_(None)
+                  & (((OutboxJob.next_attempt_at.is_(None)) & (OutboxJob.created_at < now - RELAY_GRACE))
+                     | (OutboxJob.next_attempt_at <= now)))
+                 | (func.coalesce(OutboxJob.next_attempt_at, OutboxJob.pushed_at) < now - STUCK_AFTER)),
             ).order_by(OutboxJob.id)
         ).scalars().all()
         if ids:
@@ -143,20 +171,76 @@ def relay(context=None):
 
 
 def run(job_id):
-    """The RQ job: do the work and mark the row done in one transaction, at most once."""
+    """The RQ job: do the work and mark the row done in one transaction, at most once. A mail is
+    delivered instead (``portal.mailing.deliver``): done once the SMTP server accepted it."""
     context = get_context()
-    # The thread's own manager: the transactional mailer joins it too, so a mail leaves
-    # only if the job's transaction commits.
+    with context.session_factory() as session:
+        function = session.execute(select(OutboxJob.function).where(OutboxJob.id == job_id)).scalar_one_or_none()
+    if function in OWN_TRANSACTION:
+        return OWN_TRANSACTION[function](context, job_id)
+    # The thread's own manager: mails the job asks for are outbox rows of this transaction.
     manager = transaction.manager
-    with manager:
-        dbsession = get_tm_session(context.session_factory, manager)
-        job = dbsession.execute(select(OutboxJob).where(OutboxJob.id == job_id).with_for_update()).scalar_one_or_none()
-        if job is None or job.done_at is not None:
-            return "already done"
-        module, name = job.function.split(":")
-        result = getattr(importlib.import_module(module), name)(dbsession, context, **job.kwargs)
-        job.done_at = context.clock()
-        return result
+    try:
+        with manager:
+            dbsession = get_tm_session(context.session_factory, manager)
+            job = dbsession.execute(select(OutboxJob).where(OutboxJob.id == job_id).with_for_update()
+                                    ).scalar_one_or_none()
+            if job is None or job.done_at is not None:
+                return "already done"
+            module, name = job.function.split(":")
+            result = getattr(importlib.import_module(module), name)(dbsession, context, **job.kwargs)
+            job.done_at = context.clock()
+            return result
+    except Exception as error:
+        record_failure(context, job_id, describe(error), count_attempt=True)
+        raise
+
+
+def describe(error):
+    return f"{error.__class__.__name__}: {error}"[:2000]
+
+
+def record_failure(context, job_id, error, *, count_attempt=False, permanent=False):
+    """After a failed attempt: the error, and the next attempt's time or failed for good. Without
+    Redis the row is released for the relay, which tries again once ``next_attempt_at`` has come;
+    with Redis RQ's ``Retry`` owns the next attempt (the relay only steps in if it is lost)."""
+    now = context.clock()
+    try:
+        with context.session_factory() as session:
+            job = session.get(OutboxJob, job_id, with_for_update=True)
+            if job is None or job.done_at is not None:
+                return None
+            if count_attempt:
+                job.attempts = (job.attempts or 0) + 1
+            job.last_error, job.sending_at = error, None
+            if permanent or job.attempts >= context.attempts_allowed:
+                job.failed_at, job.next_attempt_at = now, None
+            else:
+                wait = context.retry_intervals[min(job.attempts, len(context.retry_intervals)) - 1]
+                job.next_attempt_at = now + timedelta(seconds=wait)
+            if context.redis is None:
+                job.pushed_at = None
+            session.commit()
+            return job.failed_at is not None
+    except Exception:  # the database itself may be what failed: the relay finds the row again
+        log.exception("could not record the failure of outbox job %s", job_id)
+        return None
+
+
+def retry_now(dbsession, job_id):
+    """An admin's retry of a row not done (failed for good, or waiting for its next attempt), in the
+    request's transaction: attempts start again from zero and the row is handed over once it commits.
+    None: no such row (or its mail is being sent right now)."""
+    job = dbsession.execute(select(OutboxJob).where(OutboxJob.id == job_id).with_for_update()).scalar_one_or_none()
+    if job is None or job.done_at is not None or job.sending_at is not None:
+        return None
+    job.failed_at = job.next_attempt_at = job.pushed_at = None
+    job.attempts = 0
+    dbsession.flush()
+    manager = dbsession.info.get("transaction_manager")
+    if manager is not None:
+        manager.get().addAfterCommitHook(_after_commit, args=(job.id,))
+    return job
 
 
 def run_task(function, context=None):
@@ -186,23 +270,5 @@ def _unclaim(context, job_id):
         session.commit()
 
 
-def mailer_from_settings(settings):
-    """Mail leaves only when the job's transaction commits; development writes it to a folder."""
-    from pyramid_mailer.mailer import Mailer
-
-    queue_path = settings.get("mail.queue_path") or None
-    return Mailer.from_settings(settings) if not queue_path else Mailer(queue_path=queue_path,
-                                                                      default_sender=settings.get("mail.default_sender"))
-
-
-def send_mail(context, message):
-    mailer = context.mailer
-    if mailer.queue_delivery is not None:
-        mailer.send_to_queue(message)
-    else:
-        mailer.send(message)
-
-
 def includeme(config):
-    config.registry["mailer"] = mailer_from_settings(config.get_settings())
     set_context(JobContext(config.registry))

@@ -86,7 +86,7 @@ def request_reset(dbsession, email, now, public_url):
 
 def send_reset_mail(dbsession, context, *, reset_id, public_url):
     """The job: make the link's secret, keep its digest, mail the link in the user's language."""
-    from portal.outbox import send_mail
+    from portal.mailing import send_mail
 
     reset = dbsession.get(PasswordReset, reset_id)
     if reset is None or reset.digest is not None or reset.used_at is not None:
@@ -99,8 +99,8 @@ def send_reset_mail(dbsession, context, *, reset_id, public_url):
     link = f"{public_url.rstrip('/')}/reset-password?token={secret}"
     minutes = int(RESET_VALID_FOR.total_seconds() // 60)
     subject, body = render(PASSWORD_RESET_MAIL, language, subject, body, {"link": link, "minutes": minutes})
-    send_mail(context, Message(subject=subject, recipients=[user.email], body=body,
-                               sender=context.settings.get("mail.default_sender") or "portale@example.invalid"))
+    send_mail(dbsession, context, Message(subject=subject, recipients=[user.email], body=body,
+                                          sender=context.settings.get("mail.default_sender") or "portale@example.invalid"))
     return "sent"
 
 

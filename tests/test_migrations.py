@@ -5,8 +5,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import agents.models  # noqa: F401
-import callcenter.lifecycle.jobs  # noqa: F401
 import callcenter.appointments.models  # noqa: F401
+import callcenter.booking.models  # noqa: F401
+import callcenter.feeds.models  # noqa: F401
+import callcenter.lifecycle.models  # noqa: F401
+import callcenter.reports.models  # noqa: F401
 import campaigns.alerts  # noqa: F401
 import campaigns.mail_templates  # noqa: F401
 import portal.history  # noqa: F401

@@ -2,7 +2,8 @@
 confirmation worklist built each morning, the agents' agenda mail of the day, and reminders before
 a meeting. Each task is idempotent: hourly runs, a second run or two concurrent runs add nothing and
 mail nobody twice (the unique keys of ``confirmation_calls`` and ``sent_mails``), and a mail leaves
-only if the task's transaction commits (the transactional mailer).
+only if the task's transaction commits (each mail an outbox row of that transaction, sent once the
+SMTP server accepts it: ``portal.mailing``).
 
 Times: every client works in its own time zone; "the morning" and "tomorrow" are its wall clock,
 and the day's bounds are computed there, so a 23- or 25-hour day across DST is one day.
@@ -25,7 +26,7 @@ from campaigns.mail_templates import messages
 from campaigns.models import Campaign, Client
 from portal.i18n import _
 from portal.models import User
-from portal.outbox import send_mail
+from portal.mailing import send_mail
 
 log = logging.getLogger(__name__)
 WORKLIST_TIME = time(6)  # setting portal.worklist_time: the confirmation worklist is built from then on
@@ -294,7 +295,7 @@ def send_agendas(dbsession, context):
                         "appointments": [words.appointment(row, client.timezone, language) for row in rows]}
 
             for message in messages(dbsession, "agenda", client.id, recipients, variables, sender(context)):
-                send_mail(context, message)
+                send_mail(dbsession, context, message)
             sent += 1
     return sent
 
@@ -340,6 +341,6 @@ def send_reminders(dbsession, context):
 
         for message in messages(dbsession, "reminder", client.id, recipients, variables, sender(context),
                                 campaign_id=appointment.campaign_id):
-            send_mail(context, message)
+            send_mail(dbsession, context, message)
         sent += 1
     return sent

@@ -13,7 +13,8 @@ from campaigns.mail_templates import messages
 from campaigns.models import Client
 from portal.i18n import _
 from portal.models import User
-from portal.outbox import request_job, send_mail
+from portal.mailing import send_mail
+from portal.outbox import request_job
 
 SENT_KIND = {"cancellation_requested": "cancel_requested", "cancellation_decided": "cancel_decided"}
 DECISION_WORDS = {
@@ -66,5 +67,5 @@ def send_cancellation_notice(dbsession, context, *, request_id, kind):
 
     for message in messages(dbsession, kind, client.id, recipients, variables, sender(context),
                             campaign_id=appointment.campaign_id):
-        send_mail(context, message)
+        send_mail(dbsession, context, message)
     return "sent"

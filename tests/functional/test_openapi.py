@@ -889,7 +889,8 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
     api.call("get", life + "/history", token["agent"], **second)
 
     for method, path in sorted(LIFE_OPERATIONS):
-        documented = set(operation(document, method, path)["responses"])
+        # 503 is the database failing under any operation: tests/portal/test_database_faults.py gives it.
+        documented = set(operation(document, method, path)["responses"]) - {"503"}
         given = {status for m, p, status in api.statuses if (m, p) == (method, path)}
         assert documented <= given, f"{method.upper()} {path} never answered {sorted(documented - given)}"
 

@@ -1,8 +1,8 @@
 """Sign-in security (issue 14): failed sign-ins counted for the lockout, the sign-in audit, password
 resets, two-factor sign-in (TOTP and recovery codes), admins' settings, the sessions' idle timeout.
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-04 15:30:00.000000
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import portal.db
 
 
-revision = '0014'
-down_revision = "0011"
+revision = '0013'
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
