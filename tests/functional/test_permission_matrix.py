@@ -12,9 +12,11 @@ holds each permission at each place of tenant A's tree. A call by someone holdin
 must get past the ACL (2xx, 3xx, or a 4xx refusal of the empty or incomplete body: 400, 409,
 422, or an error code of its own); anyone else must be refused: a page sends anonymous visitors
 to /login, the API answers them 401; signed-in users get 403, pages and API alike (the portal
-never answers 404 for an existing object out of reach, so a 404 there would be a change). On tenant B's objects, tenant A's
-client user, zone manager, agent and account manager are always refused. No answer to a user
-outside a tenant ever holds that tenant's names (client, zones, agents, campaign, prospects).
+never answers 404 for an existing object out of reach, so a 404 there would be a change). On
+tenant B's objects, tenant A's client user, zone manager, agent and account manager are always
+refused. No answer to a user outside a tenant ever holds that tenant's names (client, zones,
+agents, campaign, prospects), nor one to a zone manager or an agent the names of the rest of
+the client (the other zone, its agent and prospect).
 
 Logins are Bearer tokens, for pages too: the principals (and so the ACLs) are those of a session,
 and CSRF, which is not a permission, stays out of the way (tests/functional/test_auth.py covers it).
@@ -522,10 +524,18 @@ def connection(world_connection, world):
 # --- Calling a view and judging the answer -----------------------------------------------------------
 
 
+_anonymous_session = {}
+
+
 def anonymous_csrf_token(testapp):
-    """An anonymous visitor's CSRF token, so that a form posted without a login meets the ACL."""
+    """An anonymous visitor's session cookie and CSRF token, so that a form posted without a login
+    meets the ACL. The cookie is signed, not stored: one serves every call of the session."""
     testapp.reset()
-    return testapp.get("/login").forms[0]["csrf_token"].value
+    if not _anonymous_session:
+        token = testapp.get("/login").forms[0]["csrf_token"].value
+        _anonymous_session.update(cookie=testapp.cookies["portal_session"], token=token)
+    testapp.set_cookie("portal_session", _anonymous_session["cookie"])
+    return _anonymous_session["token"]
 
 
 def call(testapp, connection, method, path, route, token, form=None):
@@ -590,11 +600,11 @@ def check_row(testapp, connection, world, row, method, path_of, form_of=lambda t
 
     def check(role, tenant, allowed):
         path = path_of(tenant)
+        shown = f"{'GET' if method == '*' else method} {path} as {role}"
         response = call(testapp, connection, method, path, row.route, a["tokens"].get(role), form_of(tenant))
         outcome, wanted = judged(response, row.route), expected(role, allowed, row)
         if outcome not in wanted:
-            problems.append(f"{method} {path} as {role}: expected {' or '.join(sorted(wanted))}, got {outcome} "
-                            f"({response.status})")
+            problems.append(f"{shown}: expected {' or '.join(sorted(wanted))}, got {outcome} ({response.status})")
         forbidden_names = []
         if role in TENANT_BOUND:
             forbidden_names += b["names"]
@@ -606,7 +616,7 @@ def check_row(testapp, connection, world, row, method, path_of, form_of=lambda t
             forbidden_names = []  # the feed's secret URL is its authorisation: whoever holds it reads it
         leaked = [name for name in forbidden_names if name.encode() in response.body]
         if leaked:
-            problems.append(f"{method} {path} as {role}: the answer shows {leaked}")
+            problems.append(f"{shown}: the answer shows {leaked}")
 
     for role in ROLES:
         check(role, a, role in allowed_roles)
