@@ -30,14 +30,16 @@ from sqlalchemy.orm import sessionmaker
 
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
 from agents.services import add_closed_day, add_schedule_exception
-from callcenter.booking import book_appointment, hold_slot
-from callcenter.dashboard import Dashboard, PendingRequests
-from callcenter.feeds import FeedResource, issue_feed
-from callcenter.lifecycle import request_cancellation
-from callcenter.models import Export
-from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
-                                  CancellationRequestResource, ExportContainer, ExportResource, HoldContainer,
-                                  HoldResource)
+from callcenter.appointments.resources import (AppointmentContainer, AppointmentResource, CallCenter,
+                                              CampaignAppointments, CancellationRequestResource)
+from callcenter.booking.resources import HoldContainer, HoldResource
+from callcenter.booking.services import book_appointment, hold_slot
+from callcenter.feeds.resources import FeedResource
+from callcenter.feeds.services import issue_feed
+from callcenter.lifecycle.services import request_cancellation
+from callcenter.reports.dashboard import Dashboard, PendingRequests
+from callcenter.reports.models import Export
+from callcenter.reports.resources import ExportContainer, ExportResource
 from campaigns.mail_template_views import MailTemplateContainer, MailTemplateResource
 from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
                                  StepContainer, StepResource)
