@@ -35,6 +35,7 @@ def includeme(config):
     config.include("portal.db")
     config.include("portal.i18n")
     config.include("portal.security")
+    config.include("portal.headers")
     config.include("portal.resources")
     config.include("portal.layout")
     config.include("portal.api")

@@ -51,9 +51,11 @@ def retry_job(context, request):
     """Send a failed job back to its queue; the outbox row makes a second success harmless."""
     jobs = get_context()
     job_id = request.POST.get("job", "")
+    if jobs.redis is None:  # jobs run in-process: no queue, so no failed job to send back
+        raise RuleViolation("not_found")
     try:
         registry = FailedJobRegistry(queue=jobs.queue())
-        if jobs.redis is None or job_id not in registry.get_job_ids():
+        if job_id not in registry.get_job_ids():
             raise RuleViolation("not_found")
         registry.requeue(job_id)
     except RedisError:

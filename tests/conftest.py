@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import webtest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.orm import sessionmaker
@@ -18,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from portal import make_app
 from portal.db import engine_from_settings
 from portal.outbox import JobContext, set_context
+from tests.html_checks import CheckedTestApp
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = [name.strip() for name in os.environ.get("PORTAL_TEST_DATABASES", "sqlite,postgresql").split(",")]
@@ -144,7 +144,8 @@ def app(wsgi_app, session_factory, clock):
 
 @pytest.fixture
 def testapp(app):
-    return webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "it"})
+    # Every HTML page a test renders is checked for inline script the CSP would block.
+    return CheckedTestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "it"})
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -55,3 +55,10 @@ def test_only_admins_see_the_jobs(testapp, dbsession, role):
     login(testapp, make_user(dbsession, role))
     testapp.get("/jobs", status=403)
     assert "/jobs" not in testapp.get("/password").text
+
+
+def test_without_redis_retrying_a_job_is_not_found_rather_than_a_crash(testapp, admin):
+    login(testapp, admin)
+    token = testapp.get("/password").forms[0]["csrf_token"].value
+    refused = testapp.post("/retry-job", {"csrf_token": token, "job": "nope"}, status=404)
+    assert "not_found" in refused.text
