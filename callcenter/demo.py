@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from agents.availability import aligned_starts, opening_windows
 from agents.services import create_agent, create_user, create_zone
 from callcenter.models import Appointment
 from callcenter.rules import appointment_span
@@ -95,8 +96,9 @@ def _book_history(dbsession, client, campaign, agents, operator, today, now):
     """168 confirmed (past and next days), 21 to confirm (coming days), 4 cancelled."""
     rng = random.Random(2026)
     people = random.Random(2027)  # a stream of its own: the history above stays the same
-    past = _slots(agents, today - timedelta(days=150), today - timedelta(days=1), client.timezone)
-    future = _slots(agents, today + timedelta(days=2), today + timedelta(days=30), client.timezone)
+    length = timedelta(minutes=campaign.appointment_minutes)
+    past = _slots(agents, today - timedelta(days=150), today - timedelta(days=1), client, length)
+    future = _slots(agents, today + timedelta(days=2), today + timedelta(days=30), client, length)
     rng.shuffle(past)
     rng.shuffle(future)
     plan = [("confirmed", slot) for slot in past[:160]]
@@ -134,14 +136,19 @@ def town_of(postal_code):
     return TOWNS[prefix]
 
 
-def _slots(agents, first_day, last_day, tz):
-    """Working-day slots (agent, aware start) that never overlap for one agent."""
+def _slots(agents, first_day, last_day, client, length):
+    """Slots (agent, aware start) the booking rules accept (rule 9): inside each agent's weekly
+    schedule, never on a public holiday of the client's country (8 December in Italy) nor on a
+    closed day, on the grid the wizard offers; START_HOURS are spaced so that one agent's slots
+    never overlap, travel buffer included."""
+    days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    zone = ZoneInfo(client.timezone)
     slots = []
-    day = first_day
-    while day <= last_day:
-        if day.weekday() < 5:
-            for agent in agents:
-                for hour in START_HOURS:
-                    slots.append((agent, datetime.combine(day, time(hour), ZoneInfo(tz))))
-        day += timedelta(days=1)
+    for agent in agents:
+        weekly = [(interval.weekday, interval.start_time, interval.end_time) for interval in agent.schedule]
+        windows = opening_windows(days, client.timezone, weekly, country=client.country)
+        for start in aligned_starts(windows, length):
+            local = start.astimezone(zone)
+            if local.minute == 0 and local.hour in START_HOURS:
+                slots.append((agent, local))
     return slots
