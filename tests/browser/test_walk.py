@@ -1,0 +1,96 @@
+"""Every page of every role, at a laptop's and a phone's size: nothing scrolls sideways, axe-core
+finds no serious or critical violation, and the Italian page shows no English UI string (issue 17).
+
+The walk follows the links each role sees from its home, one page per kind of address (an
+agent's folder stands for every agent's folder), so that a new page is walked without being
+listed here.
+"""
+import re
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import LAPTOP, PHONE, login
+
+ROLES = ("admin@demo.example", "manager@demo.example", "operatore@demo.example", "cliente@demo.example",
+         "zona.milano@demo.example", "agente.rossi@demo.example")
+# Not pages: files, feeds, JSON, switches that change the session.
+SKIPPED = re.compile(r"/(api/|static/|deform_static/|logout|language|feeds/)|\.(xlsx|ics|json|css|js)$|/download$")
+# Path segments naming one item among its siblings: one of each kind is enough.
+ITEMS = ("clients", "campaigns", "zones", "agents", "appointments", "steps", "users", "mail-templates",
+         "exports", "requests", "holds", "fields", "tokens")
+MAX_PAGES = 45
+IMPACTS = ("serious", "critical")
+
+OVERFLOW = """() => {
+  const root = document.documentElement;
+  const overflow = root.scrollWidth - root.clientWidth;
+  if (overflow <= 1) return null;
+  const culprits = [];
+  for (const element of document.querySelectorAll('body *')) {
+    const box = element.getBoundingClientRect();
+    if (box.right > root.clientWidth + 1 && element.closest('.table-responsive, .overflow-auto') === null) {
+      culprits.push(element.tagName.toLowerCase() + (element.id ? '#' + element.id : '')
+                    + (element.className && typeof element.className === 'string'
+                       ? '.' + element.className.trim().split(/\\s+/).join('.') : ''));
+    }
+  }
+  return overflow + 'px: ' + culprits.slice(0, 4).join(', ');
+}"""
+
+
+def kind_of(path):
+    """The address with the names of single items replaced: /clients/demo/agents/rossi/ -> /clients/*/agents/*/."""
+    parts = path.split("/")
+    for index in range(1, len(parts)):
+        if parts[index - 1] in ITEMS and parts[index] and parts[index] not in ("add", "import"):
+            parts[index] = "*"
+        elif re.fullmatch(r"\d+", parts[index]):
+            parts[index] = "*"
+    return "/".join(parts)
+
+
+def walk(page, base):
+    """Yields each kind of page the logged-in user reaches by following links from home."""
+    seen, queue = set(), ["/"]
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if kind_of(path) in seen:
+            continue
+        seen.add(kind_of(path))
+        response = page.goto(path)
+        if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        yield path
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(link => link.getAttribute('href'))"):
+            url = urlsplit(urljoin(page.url, href))
+            if url.netloc != urlsplit(base).netloc or SKIPPED.search(url.path) or url.query:
+                continue
+            if kind_of(url.path) not in seen:
+                queue.append(url.path)
+
+
+@pytest.mark.parametrize("email", ROLES)
+def test_every_page_fits_and_is_accessible(new_page, server, email):
+    page = new_page(viewport=LAPTOP)
+    login(page, email)
+    axe = Axe()
+    problems, walked = [], []
+    for path in walk(page, server.url):
+        walked.append(path)
+        too_wide = page.evaluate(OVERFLOW)
+        if too_wide:
+            problems.append(f"{path} at 1366 px scrolls sideways by {too_wide}")
+        results = axe.run(page, options={"resultTypes": ["violations"]})
+        for violation in results.response["violations"]:
+            if violation["impact"] in IMPACTS:
+                targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
+                problems.append(f"{path}: axe {violation['id']} ({violation['impact']}) on {targets}")
+        page.set_viewport_size(PHONE)
+        too_wide = page.evaluate(OVERFLOW)
+        if too_wide:
+            problems.append(f"{path} at 390 px scrolls sideways by {too_wide}")
+        page.set_viewport_size(LAPTOP)
+    assert len(walked) >= 3, walked
+    assert problems == [], "\n".join(problems)
