@@ -31,6 +31,9 @@ tests_require = [
     "WebTest",
     "jsonschema",
     "openapi-spec-validator",
+    # End-to-end tests in Debian's chromium (tests/browser); no browser is downloaded.
+    "playwright",
+    "axe-playwright-python",  # ships axe-core's script: no network at test time
 ]
 
 bench_require = [
