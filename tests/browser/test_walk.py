@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.conftest import LAPTOP, PHONE, login
+from tests.conftest import ROOT
 
 # The narrowest role first: each kind of page is walked as the first role that reaches it, so the
 # agent's and the client's pages are seen as they see them, and the whole walk stays short.
@@ -56,6 +57,46 @@ def kind_of(path):
     return "/".join(parts)
 
 
+# Every visible text node and label of the page, for the English UI strings among them.
+ENGLISH_LEFT = """english => {
+  const words = new Set(english), found = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('script, style, [lang]:not(html)')) continue;
+    const text = node.textContent.trim();
+    if (words.has(text)) found.add(text);
+  }
+  for (const element of document.querySelectorAll('[aria-label], [title], [placeholder], input[type=submit]')) {
+    for (const name of ['aria-label', 'title', 'placeholder', 'value']) {
+      const text = (element.getAttribute(name) || '').trim();
+      if (words.has(text)) found.add(text);
+    }
+  }
+  return Array.from(found);
+}"""
+
+
+def english_ui_strings():
+    """The English text of every message the Italian catalogue translates differently: the text of
+    a template's msgid, the default of a message code; texts with placeholders are filled in at
+    run time, the shortest ones ("No.") could be data, and some are Italian words too ("Zone",
+    "Province": the plurals of zona and provincia)."""
+    from babel.messages.pofile import read_po
+
+    with open(ROOT / "portal" / "locale" / "it" / "LC_MESSAGES" / "portal.po", "rb") as po:
+        catalog = read_po(po)
+    english, italian = set(), {message.string.strip() for message in catalog if message.id and message.string}
+    for message in catalog:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        defaults = [comment[len("Default: "):] for comment in message.auto_comments if comment.startswith("Default: ")]
+        text = (defaults[0] if defaults else message.id).strip()
+        if "${" not in text and len(text) >= 4 and text not in italian:
+            english.add(text)
+    return sorted(english)
+
+
 HREFS = re.compile(r"""<a\b[^>]*\bhref=["']([^"'#]+)""")
 
 
@@ -92,7 +133,9 @@ def walk(page, base, checked):
                 queue.append(url.path)
 
 
-def check_page(page, path, axe, problems):
+def check_page(page, path, axe, problems, english):
+    for text in page.evaluate(ENGLISH_LEFT, english):
+        problems.append(f"{path}: English on the Italian page: {text!r}")
     too_wide = page.evaluate(OVERFLOW)
     if too_wide:
         problems.append(f"{path} at 1366 px scrolls sideways by {too_wide}")
@@ -111,7 +154,8 @@ def check_page(page, path, axe, problems):
 
 
 def test_every_page_of_every_role_fits_and_is_accessible(new_page, server):
-    axe = Axe()
+    axe, english = Axe(), english_ui_strings()
+    assert len(english) > 300  # the catalogue was read
     checked, problems, walked = set(), [], {}
     for email in ROLES:
         page = new_page(viewport=LAPTOP)
@@ -120,7 +164,7 @@ def test_every_page_of_every_role_fits_and_is_accessible(new_page, server):
         for path in walk(page, server.url, checked):
             checked.add(kind_of(path))
             walked[email].append(path)
-            check_page(page, path, axe, problems)
+            check_page(page, path, axe, problems, english)
         page.context.close()
     assert all(walked.values()), walked
     assert len(checked) >= 40, walked
