@@ -292,10 +292,23 @@ def hold_release(context, request):
 # --- The operators' workspace ------------------------------------------------------------------
 
 
+WORKSPACE_PAGE = 25  # campaigns per page of the operators' list
+
+
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter:templates/workspace.jinja2")
 def workspace(context, request):
-    """Campaigns open for booking; a full campaign is no longer offered (rule 7)."""
-    return {"campaigns": bookable_campaigns(request)}
+    """Campaigns open for booking, searched by client or campaign name and in pages; a full campaign
+    is no longer offered (rule 7)."""
+    search = request.params.get("q", "").strip()[:100]
+    try:
+        page = max(1, int(request.params.get("page", "1")))
+    except ValueError:
+        page = 1
+    campaigns = bookable_campaigns(request, search)
+    pages = max(1, -(-len(campaigns) // WORKSPACE_PAGE))
+    page = min(page, pages)
+    return {"campaigns": campaigns[(page - 1) * WORKSPACE_PAGE:page * WORKSPACE_PAGE], "search": search,
+            "page": page, "pages": pages, "total": len(campaigns)}
 
 
 @api_view(context=CallCenter, request_method="GET", permission=P.BOOK)
@@ -304,8 +317,10 @@ def workspace_api(context, request):
     return {"items": [campaign_json(campaign) for campaign in bookable_campaigns(request)]}
 
 
-def bookable_campaigns(request):
-    campaigns = campaigns_open_for_booking(request.dbsession)
+def bookable_campaigns(request, search=None):
+    # The ACL decides per client, so the clients' filter follows the query; the list of campaigns
+    # open for booking stays short (those with places left), and the page is cut from it.
+    campaigns = campaigns_open_for_booking(request.dbsession, search)
     bookable = {client.id for client in permitted(request, P.BOOK, {c.client for c in campaigns})}
     return [campaign for campaign in campaigns if campaign.client_id in bookable]
 

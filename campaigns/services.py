@@ -1,5 +1,5 @@
 """Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -286,8 +286,9 @@ def campaign_counts(campaign):
     return counts
 
 
-def campaigns_open_for_booking(dbsession):
-    """Campaigns with places left, the operators' list (rule 7): a full one leaves it."""
+def campaigns_open_for_booking(dbsession, search=None):
+    """Campaigns with places left, the operators' list (rule 7): a full one leaves it.
+    ``search``: words that must each appear in the client's or the campaign's name or short name."""
     query = (
         select(Campaign)
         .join(Client)
@@ -295,6 +296,10 @@ def campaigns_open_for_booking(dbsession):
         .where(Campaign.taken + Campaign.recoveries_pending < Campaign.purchased)
         .order_by(Client.name, Campaign.name)
     )
+    for word in (search or "").split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\")
+                                  for column in (Client.name, Client.slug, Campaign.name, Campaign.slug))))
     return dbsession.execute(query).scalars().all()
 
 

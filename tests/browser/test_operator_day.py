@@ -45,3 +45,29 @@ def test_operator_books_a_slot_and_a_second_browser_is_refused_it(new_page, serv
         appointment = session.execute(select(Appointment).where(Appointment.number == number)).scalar_one()
         assert (appointment.prospect_name, appointment.state) == ("Carla Neri", "to_confirm")
         assert appointment.fields["window_type"] == "Legno"
+
+
+def test_the_campaign_list_answers_a_search_as_one_types(new_page, server):
+    from campaigns.models import Client
+    from tests.factories import make_campaign, make_client
+
+    with server.session() as session:
+        demo = session.execute(select(Client).where(Client.slug == "demo")).scalar_one()
+        make_campaign(session, demo, slug="porte-blindate", name="Porte blindate 2027", purchased=30)
+        make_campaign(session, make_client(session, slug="verdi-energia", name="Verdi Energia"),
+                      slug="fotovoltaico", name="Fotovoltaico", purchased=50)
+        session.commit()
+    page = new_page()
+    login(page, "operatore@demo.example")
+    page.goto("/callcenter/")
+    rows = page.locator("#campaign-rows tr[data-campaign]")
+    assert rows.count() == 3
+    page.get_by_label("Cerca un cliente o una campagna").press_sequentially("blind", delay=50)
+    page.wait_for_function("document.querySelectorAll('#campaign-rows tr[data-campaign]').length === 1")
+    assert rows.first.get_attribute("data-campaign") == "demo/porte-blindate"
+    assert "q=blind" in page.url  # the address keeps the search: reloading shows the same list
+    page.get_by_label("Cerca un cliente o una campagna").fill("verdi")
+    page.wait_for_function("document.querySelectorAll('#campaign-rows tr[data-campaign]').length === 1"
+                           " && document.querySelector('#campaign-rows tr').dataset.campaign === 'verdi-energia/fotovoltaico'")
+    rows.first.get_by_role("link").click()
+    assert page.url.endswith("/clients/verdi-energia/campaigns/fotovoltaico/book")
