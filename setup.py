@@ -46,7 +46,7 @@ setup(
     description="The appointment-quota portal of a call-center and its client companies",
     packages=find_packages(include=["portal*", "campaigns*", "agents*", "callcenter*"]),
     include_package_data=True,
-    package_data={"": ["templates/*.jinja2", "locale/*/LC_MESSAGES/*", "static/*", "*.json"]},
+    package_data={"": ["templates/*.jinja2", "deform_templates/*.pt", "locale/*/LC_MESSAGES/*", "static/*", "*.json"]},
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,
