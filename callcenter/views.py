@@ -28,6 +28,7 @@ from portal import permissions as P
 from portal.api import api_view, deserialize, parse
 from portal.errors import RuleViolation
 from portal.i18n import LOCALE_COOKIE, _
+from portal.listing import page_of, search_text
 from portal.security import principals_for
 
 
@@ -292,23 +293,13 @@ def hold_release(context, request):
 # --- The operators' workspace ------------------------------------------------------------------
 
 
-WORKSPACE_PAGE = 25  # campaigns per page of the operators' list
-
-
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter:templates/workspace.jinja2")
 def workspace(context, request):
     """Campaigns open for booking, searched by client or campaign name and in pages; a full campaign
     is no longer offered (rule 7)."""
-    search = request.params.get("q", "").strip()[:100]
-    try:
-        page = max(1, int(request.params.get("page", "1")))
-    except ValueError:
-        page = 1
-    campaigns = bookable_campaigns(request, search)
-    pages = max(1, -(-len(campaigns) // WORKSPACE_PAGE))
-    page = min(page, pages)
-    return {"campaigns": campaigns[(page - 1) * WORKSPACE_PAGE:page * WORKSPACE_PAGE], "search": search,
-            "page": page, "pages": pages, "total": len(campaigns)}
+    search = search_text(request)
+    listing = page_of(request, bookable_campaigns(request, search))
+    return {"campaigns": listing["items"], "search": search, **listing}
 
 
 @api_view(context=CallCenter, request_method="GET", permission=P.BOOK)

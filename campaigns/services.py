@@ -1,5 +1,5 @@
 """Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -7,6 +7,7 @@ from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
+from portal.listing import where_words
 from portal.models import User
 
 COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
@@ -296,10 +297,7 @@ def campaigns_open_for_booking(dbsession, search=None):
         .where(Campaign.taken + Campaign.recoveries_pending < Campaign.purchased)
         .order_by(Client.name, Campaign.name)
     )
-    for word in (search or "").split():
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\")
-                                  for column in (Client.name, Client.slug, Campaign.name, Campaign.slug))))
+    query = where_words(query, search, (Client.name, Client.slug, Campaign.name, Campaign.slug))
     return dbsession.execute(query).scalars().all()
 
 

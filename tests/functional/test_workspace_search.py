@@ -1,5 +1,5 @@
 """The operators' campaign list: searched on the server by client or campaign name, in pages (issue 17)."""
-from callcenter.views import WORKSPACE_PAGE
+from portal.listing import PER_PAGE as WORKSPACE_PAGE
 from tests.factories import make_campaign, make_client, make_user
 from tests.functional.conftest import login
 
@@ -42,3 +42,25 @@ def test_the_list_comes_in_pages_that_keep_the_search(testapp, dbsession):
     assert listed(second) == ["molte-campagne/lotto-25", "molte-campagne/lotto-26"]
     assert listed(testapp.get("/callcenter/", params={"q": "lotto", "page": "99"})) == listed(second)
     assert len(listed(testapp.get("/callcenter/", params={"q": "lotto", "page": "x"}))) == WORKSPACE_PAGE
+
+
+def test_the_clients_list_is_searched_and_in_pages_within_the_portfolio(testapp, dbsession):
+    manager = make_user(dbsession, "account_manager")
+    other = make_user(dbsession, "account_manager")
+    for number in range(WORKSPACE_PAGE + 1):
+        make_client(dbsession, slug=f"serramenti-{number:02d}", name=f"Serramenti {number:02d}", account_manager=manager)
+    make_client(dbsession, slug="serramenti-altrui", name="Serramenti altrui", account_manager=other)
+    make_client(dbsession, slug="porte-nord", name="Porte Nord", account_manager=manager)
+    login(testapp, manager)
+
+    def clients(**params):
+        page = testapp.get("/clients/", params=params)
+        return [row["data-client"] for row in page.html.select("tr[data-client]")], page
+
+    first, page = clients(q="serramenti")
+    assert len(first) == WORKSPACE_PAGE and "serramenti-altrui" not in first  # another portfolio stays hidden
+    second, _page = clients(q="serramenti", page="2")
+    assert second == [f"serramenti-{WORKSPACE_PAGE:02d}"]
+    assert clients(q="nord")[0] == ["porte-nord"]
+    nothing, page = clients(q="altrui")
+    assert nothing == [] and "Nessun cliente corrisponde a questa ricerca." in page.text

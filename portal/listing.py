@@ -1,0 +1,28 @@
+"""Lists that pass a screen (issue 17): a text search done by the database and pages."""
+from sqlalchemy import or_
+
+PER_PAGE = 25
+
+
+def where_words(query, text, columns):
+    """``query`` keeping the rows where each word of ``text`` appears in one of ``columns``
+    (case-insensitive; % and _ are searched as themselves)."""
+    for word in (text or "").split():
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    return query
+
+
+def search_text(request):
+    return request.params.get("q", "").strip()[:100]
+
+
+def page_of(request, items, per_page=PER_PAGE):
+    """The requested page of ``items`` (a bad or too large number: the nearest page) and its numbers."""
+    try:
+        page = max(1, int(request.params.get("page", "1")))
+    except ValueError:
+        page = 1
+    pages = max(1, -(-len(items) // per_page))
+    page = min(page, pages)
+    return {"items": items[(page - 1) * per_page:page * per_page], "page": page, "pages": pages, "total": len(items)}
