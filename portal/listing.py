@@ -1,5 +1,5 @@
 """Lists that pass a screen (issue 17): a text search done by the database and pages."""
-from sqlalchemy import or_
+from sqlalchemy import func, or_, select
 
 PER_PAGE = 25
 
@@ -26,3 +26,12 @@ def page_of(request, items, per_page=PER_PAGE):
     pages = max(1, -(-len(items) // per_page))
     page = min(page, pages)
     return {"items": items[(page - 1) * per_page:page * per_page], "page": page, "pages": pages, "total": len(items)}
+
+
+def page_of_query(request, dbsession, query, per_page=PER_PAGE):
+    """The requested page of a query's rows, counted and cut by the database (LIMIT/OFFSET)."""
+    total = dbsession.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    listing = page_of(request, range(total), per_page)
+    offset = (listing["page"] - 1) * per_page
+    listing["items"] = dbsession.execute(query.limit(per_page).offset(offset)).scalars().all()
+    return listing

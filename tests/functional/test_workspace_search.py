@@ -64,3 +64,27 @@ def test_the_clients_list_is_searched_and_in_pages_within_the_portfolio(testapp,
     assert clients(q="nord")[0] == ["porte-nord"]
     nothing, page = clients(q="altrui")
     assert nothing == [] and "Nessun cliente corrisponde a questa ricerca." in page.text
+
+
+def test_the_agents_list_is_searched_and_counted_in_pages_by_the_database(testapp, dbsession):
+    from tests.factories import make_agent
+
+    manager = make_user(dbsession, "account_manager")
+    client = make_client(dbsession, slug="molti-agenti", account_manager=manager)
+    for number in range(WORKSPACE_PAGE + 1):
+        make_agent(dbsession, client, slug=f"agente-{number:02d}", name=f"Agente {number:02d}")
+    make_agent(dbsession, client, slug="bruno", name="Carla Bruno", email="carla.bruno@example.test")
+    login(testapp, manager)
+
+    def agents(**params):
+        page = testapp.get("/clients/molti-agenti/agents/", params=params)
+        return [row["data-agent"] for row in page.html.select("tr[data-agent]")], page
+
+    first, page = agents()
+    assert len(first) == WORKSPACE_PAGE
+    assert len(page.html.select("#agent-pages a.page-link")) == 2
+    assert agents(page="2")[0] == ["agente-25", "bruno"]  # ordered by name: Agente 00..25, then Carla Bruno
+    assert agents(q="carla.bruno@")[0] == ["bruno"]
+    assert agents(q="agente 07")[0] == ["agente-07"]
+    nothing, page = agents(q="nessuno")
+    assert nothing == [] and "Nessun agente corrisponde a questa ricerca." in page.text
