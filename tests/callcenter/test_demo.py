@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from agents.availability import public_holidays
+from agents.models import ClosedDay
 from agents.routing import route_to_zone
 from callcenter.booking import check_calendar
 from callcenter.demo import load_demo_data
@@ -55,13 +56,19 @@ def test_every_demo_appointment_passes_the_booking_rules(dbsession, demo):
     assert refused == []
 
 
-def test_no_demo_appointment_falls_on_a_holiday_or_overlaps_another(demo):
+def test_no_demo_appointment_falls_on_a_holiday_or_closed_day_or_overlaps_another(dbsession, demo):
     client, appointments = demo
+
+    def client_closed_days(client):
+        return dbsession.execute(select(ClosedDay).where(ClosedDay.client_id == client.id)).scalars().all()
+
     tz = ZoneInfo(client.timezone)
     days = {appointment.start_at.astimezone(tz).date() for appointment in appointments}
     holidays = {day for day in days if day in public_holidays(client.country, day.year)}
     assert holidays == set()
     assert date(2026, 12, 8) not in days  # the Immaculate Conception
+    closed = {row.day for row in client_closed_days(client)}
+    assert len(closed) == 1 and not closed & days  # the demo's closed day has no appointment
     active = sorted((a for a in appointments if a.state in ACTIVE_STATES), key=lambda a: (a.agent_id, a.start_at))
     for before, after in zip(active, active[1:]):
         if before.agent_id == after.agent_id:
