@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from agents.availability import public_holidays
-from agents.models import Agent
+from agents.models import Agent, ClosedDay
 from callcenter.models import Appointment
 from tests.browser.conftest import PHONE, login
 
@@ -22,12 +22,14 @@ def rossi_to_confirm(session):
 
 
 def free_morning(session, agent, after):
-    """A working day after ``after`` when the agent has no 09:00 meeting: 09:00 is free to move to."""
+    """A working day after ``after`` (no holiday, no closed day) when the agent has no 09:00
+    meeting: 09:00 is free to move to."""
     starts = {appointment.start_at.astimezone(ROME) for appointment in session.execute(
         select(Appointment).where(Appointment.agent_id == agent.id, Appointment.state.in_(("to_confirm", "confirmed")))
     ).scalars()}
+    closed = set(session.execute(select(ClosedDay.day).where(ClosedDay.client_id == agent.client_id)).scalars())
     day = after + timedelta(days=1)
-    while day.weekday() >= 5 or day in public_holidays("IT", day.year) or \
+    while day.weekday() >= 5 or day in public_holidays("IT", day.year) or day in closed or \
             datetime.combine(day, time(9), ROME) in starts:
         day += timedelta(days=1)
     return datetime.combine(day, time(9), ROME)
