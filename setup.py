@@ -36,6 +36,9 @@ tests_require = [
     "openapi-spec-validator",
     "import-linter",  # the layer contracts of .importlinter
     "aiosmtpd",  # a real SMTP server the mail tests start, stop and start again
+    # End-to-end tests in Debian's chromium (tests/browser); no browser is downloaded.
+    "playwright",
+    "axe-playwright-python",  # ships axe-core's script: no network at test time
 ]
 
 bench_require = [
@@ -48,7 +51,7 @@ setup(
     description="The appointment-quota portal of a call-center and its client companies",
     packages=find_packages(include=["portal*", "campaigns*", "agents*", "callcenter*"]),
     include_package_data=True,
-    package_data={"": ["templates/*.jinja2", "locale/*/LC_MESSAGES/*", "static/*", "*.json"]},
+    package_data={"": ["templates/*.jinja2", "deform_templates/*.pt", "locale/*/LC_MESSAGES/*", "static/*", "*.json"]},
     zip_safe=False,
     python_requires=">=3.11",
     install_requires=requires,

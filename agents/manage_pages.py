@@ -16,6 +16,7 @@ from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import make_form
 from portal.i18n import _
+from portal.listing import page_of_query, search_text, where_words
 from portal.models import STAFF_ROLES, User
 from portal.resources import as_number
 
@@ -69,13 +70,16 @@ def zone_edit_page(context, request):
 @view_config(context=AgentContainer, request_method="POST", permission=P.MANAGE,
              renderer="agents:templates/agents.jinja2")
 def agents_page(context, request):
-    """The client's agents, each a link to his/her folder; the management buttons for who may manage."""
+    """The client's agents, each a link to his/her folder, searched by name or e-mail and in pages;
+    the management buttons for who may manage."""
     folder = context.__parent__
-    agents = request.dbsession.execute(
+    search = search_text(request)
+    query = where_words(
         select(Agent).where(Agent.client_id == folder.client.id).options(selectinload(Agent.zones))
-        .order_by(Agent.active.desc(), Agent.name).limit(1000)
-    ).scalars().all()
-    return {"agents": agents, "folder": folder, "crumbs": [client_crumb(request, folder)]}
+        .order_by(Agent.active.desc(), Agent.name, Agent.id), search, (Agent.name, Agent.slug, Agent.email))
+    listing = page_of_query(request, request.dbsession, query)
+    return {"agents": listing["items"], "folder": folder, "crumbs": [client_crumb(request, folder)], "search": search,
+            **listing}
 
 
 @view_config(context=AgentContainer, name="add", permission=P.MANAGE,

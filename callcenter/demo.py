@@ -1,11 +1,13 @@
 """A lived-in demo client with the source's own figures: 200 purchased, 189 taken, 21 to confirm."""
 import random
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from agents.services import create_agent, create_user, create_zone
+from agents.availability import aligned_starts, opening_windows
+from agents.models import ClosedDay
+from agents.services import add_closed_day, create_agent, create_user, create_zone
 from callcenter.appointments.models import Appointment
 from callcenter.appointments.rules import appointment_span
 from campaigns.models import Client
@@ -87,6 +89,11 @@ def load_demo_data(dbsession, *, now):
                        help_text="Solo il proprietario può firmare il contratto.")
     confirm_step(dbsession, first, now=now, actor=users["account_manager"])
     confirm_step(dbsession, renewal, now=now, actor=users["account_manager"])
+    # A closed day of the client in the coming weeks (the wizard greys it out, the demo books none on it).
+    closed = today + timedelta(days=10)
+    while closed.weekday() >= 5:
+        closed += timedelta(days=1)
+    add_closed_day(dbsession, client, day=closed, reason="Inventario di magazzino")
     _book_history(dbsession, client, campaign, agents, users["operator"], today, now)
     return True
 
@@ -95,8 +102,9 @@ def _book_history(dbsession, client, campaign, agents, operator, today, now):
     """168 confirmed (past and next days), 21 to confirm (coming days), 4 cancelled."""
     rng = random.Random(2026)
     people = random.Random(2027)  # a stream of its own: the history above stays the same
-    past = _slots(agents, today - timedelta(days=150), today - timedelta(days=1), client.timezone)
-    future = _slots(agents, today + timedelta(days=2), today + timedelta(days=30), client.timezone)
+    length = timedelta(minutes=campaign.appointment_minutes)
+    past = _slots(dbsession, agents, today - timedelta(days=150), today - timedelta(days=1), client, length)
+    future = _slots(dbsession, agents, today + timedelta(days=2), today + timedelta(days=30), client, length)
     rng.shuffle(past)
     rng.shuffle(future)
     plan = [("confirmed", slot) for slot in past[:160]]
@@ -134,14 +142,21 @@ def town_of(postal_code):
     return TOWNS[prefix]
 
 
-def _slots(agents, first_day, last_day, tz):
-    """Working-day slots (agent, aware start) that never overlap for one agent."""
+def _slots(dbsession, agents, first_day, last_day, client, length):
+    """Slots (agent, aware start) the booking rules accept (rule 9): inside each agent's weekly
+    schedule, never on a public holiday of the client's country (8 December in Italy) nor on a
+    closed day, on the grid the wizard offers; START_HOURS are spaced so that one agent's slots
+    never overlap, travel buffer included."""
+    days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    zone = ZoneInfo(client.timezone)
+    closed = {row.day for row in dbsession.execute(select(ClosedDay).where(
+        ClosedDay.client_id == client.id, ClosedDay.zone_id.is_(None), ClosedDay.agent_id.is_(None))).scalars()}
     slots = []
-    day = first_day
-    while day <= last_day:
-        if day.weekday() < 5:
-            for agent in agents:
-                for hour in START_HOURS:
-                    slots.append((agent, datetime.combine(day, time(hour), ZoneInfo(tz))))
-        day += timedelta(days=1)
+    for agent in agents:
+        weekly = [(interval.weekday, interval.start_time, interval.end_time) for interval in agent.schedule]
+        windows = opening_windows(days, client.timezone, weekly, closed_days=closed, country=client.country)
+        for start in aligned_starts(windows, length):
+            local = start.astimezone(zone)
+            if local.minute == 0 and local.hour in START_HOURS:
+                slots.append((agent, local))
     return slots

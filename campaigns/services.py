@@ -7,6 +7,7 @@ from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
+from portal.listing import where_words
 from portal.models import User
 
 COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
@@ -286,8 +287,9 @@ def campaign_counts(campaign):
     return counts
 
 
-def campaigns_open_for_booking(dbsession):
-    """Campaigns with places left, the operators' list (rule 7): a full one leaves it."""
+def campaigns_open_for_booking(dbsession, search=None):
+    """Campaigns with places left, the operators' list (rule 7): a full one leaves it.
+    ``search``: words that must each appear in the client's or the campaign's name or short name."""
     query = (
         select(Campaign)
         .join(Client)
@@ -295,6 +297,7 @@ def campaigns_open_for_booking(dbsession):
         .where(Campaign.taken + Campaign.recoveries_pending < Campaign.purchased)
         .order_by(Client.name, Campaign.name)
     )
+    query = where_words(query, search, (Client.name, Client.slug, Campaign.name, Campaign.slug))
     return dbsession.execute(query).scalars().all()
 
 

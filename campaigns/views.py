@@ -11,20 +11,24 @@ from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
 from portal.i18n import _
+from portal.listing import page_of, search_text, where_words
 from portal.models import User
 
 
-def visible_clients(request):
-    """The clients whose folder the user may see (an account manager: the portfolio)."""
-    clients = request.dbsession.execute(select(Client).order_by(Client.name)).scalars().all()
-    return permitted(request, P.VIEW, clients)
+def visible_clients(request, search=None):
+    """The clients whose folder the user may see (an account manager: the portfolio), those whose
+    name or short name has every word of ``search``."""
+    query = where_words(select(Client).order_by(Client.name), search, (Client.name, Client.slug))
+    return permitted(request, P.VIEW, request.dbsession.execute(query).scalars().all())
 
 
 @view_config(context=ClientContainer, permission=P.LIST_CLIENTS, renderer="campaigns:templates/clients.jinja2")
 def clients_page(context, request):
-    clients = visible_clients(request)
-    counts = services.counts_by_client(request.dbsession, [client.id for client in clients])
-    return {"clients": clients, "counts": counts}
+    """The clients, searched by name and in pages; the counts only for the page shown."""
+    search = search_text(request)
+    listing = page_of(request, visible_clients(request, search))
+    counts = services.counts_by_client(request.dbsession, [client.id for client in listing["items"]])
+    return {"clients": listing["items"], "counts": counts, "search": search, **listing}
 
 
 @api_view(context=ClientContainer, request_method="GET", permission=P.LIST_CLIENTS)

@@ -42,5 +42,7 @@ def set_field_error(form, field_name, message):
 
 def includeme(config):
     config.add_translation_dirs("colander:locale", "deform:locale")
-    renderer = deform.ZPTRendererFactory([str(files("deform") / "templates")], translator=_translate)
+    # The portal's own templates first (form.pt announces errors), then deform's.
+    renderer = deform.ZPTRendererFactory([str(files("portal") / "deform_templates"), str(files("deform") / "templates")],
+                                         translator=_translate)
     deform.Form.set_default_renderer(renderer)

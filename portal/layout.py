@@ -2,6 +2,7 @@
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal, format_percent
 from pyramid.csrf import get_csrf_token
 
 from portal.db import utcnow
@@ -22,6 +23,16 @@ def local_time(moment, tz="Europe/Rome", locale="it"):
     return format_time(moment.astimezone(ZoneInfo(tz)), "HH:mm", locale=locale)
 
 
+def local_number(value, locale="it", digits=1):
+    """A decimal number as the reader writes it: 0,7 in Italian, 0.7 in English (Babel)."""
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0", locale=locale)
+
+
+def local_percent(value, locale="it", digits=1):
+    """A ratio (0.4) as a percentage in the reader's language: 40,0 % in Italian, 40.0% in English."""
+    return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%", locale=locale)
+
+
 def request_now(request):
     """The request's clock; tests replace ``registry['clock']`` to fix time."""
     return request.registry["clock"]()
@@ -38,6 +49,8 @@ def includeme(config):
             "local_datetime = portal.layout:local_datetime",
             "local_date = portal.layout:local_date",
             "local_time = portal.layout:local_time",
+            "local_number = portal.layout:local_number",
+            "local_percent = portal.layout:local_percent",
         ]
     )
     config.include("pyramid_jinja2")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the PostgreSQL and Redis the tests use answer on 127.0.0.1:
-# start them when installed, install them (Debian packages) when missing.
+# start them when installed, install them (Debian packages) when missing; the same for the
+# chromium the browser tests drive.
 set -euo pipefail
 
 SUDO=""
@@ -48,6 +49,15 @@ ensure_redis() {
   redis-cli -h 127.0.0.1 ping >/dev/null || { echo "services: Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
 }
 
+ensure_chromium() {
+  # The browser tests (tests/browser) drive Debian's chromium; Playwright downloads none.
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  echo "services: installing chromium"
+  apt_install chromium
+  command -v chromium >/dev/null 2>&1 || { echo "services: chromium could not be installed" >&2; exit 1; }
+}
+
 ensure_postgres
 ensure_redis
-echo "services: PostgreSQL and Redis answer on 127.0.0.1"
+ensure_chromium
+echo "services: PostgreSQL and Redis answer on 127.0.0.1; chromium is installed"

@@ -1,25 +1,22 @@
 """The operators' workspace (spec §6): the campaigns open for booking, and the worklists as JSON."""
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from callcenter.appointments.models import Recovery
 from callcenter.appointments.resources import CallCenter
-from callcenter.appointments.serialize import appointment_json
+from callcenter.appointments.serialize import appointment_json, call_json, recovery_json
+from callcenter.lifecycle import jobs
+from callcenter.lifecycle import services as lifecycle
 from campaigns.models import Campaign
-from campaigns.serialize import campaign_json
 from campaigns.resources import permitted
+from campaigns.serialize import campaign_json
 from campaigns.services import campaigns_open_for_booking
 from portal import permissions as P
 from portal.api import api_view
-from datetime import timezone
-
-from sqlalchemy.orm import joinedload
-
-from callcenter.lifecycle import jobs
-from callcenter.lifecycle import services as lifecycle
-from callcenter.appointments.models import Recovery
-from callcenter.appointments.serialize import (call_json, recovery_json)
+from portal.listing import page_of, search_text
 
 
 # --- The operators' workspace ------------------------------------------------------------------
@@ -27,8 +24,11 @@ from callcenter.appointments.serialize import (call_json, recovery_json)
 
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter.workspace:templates/workspace.jinja2")
 def workspace(context, request):
-    """Campaigns open for booking; a full campaign is no longer offered (rule 7)."""
-    return {"campaigns": bookable_campaigns(request)}
+    """Campaigns open for booking, searched by client or campaign name and in pages; a full campaign
+    is no longer offered (rule 7)."""
+    search = search_text(request)
+    listing = page_of(request, bookable_campaigns(request, search))
+    return {"campaigns": listing["items"], "search": search, **listing}
 
 
 @api_view(context=CallCenter, request_method="GET", permission=P.BOOK)
@@ -37,8 +37,10 @@ def workspace_api(context, request):
     return {"items": [campaign_json(campaign) for campaign in bookable_campaigns(request)]}
 
 
-def bookable_campaigns(request):
-    campaigns = campaigns_open_for_booking(request.dbsession)
+def bookable_campaigns(request, search=None):
+    # The ACL decides per client, so the clients' filter follows the query; the list of campaigns
+    # open for booking stays short (those with places left), and the page is cut from it.
+    campaigns = campaigns_open_for_booking(request.dbsession, search)
     bookable = {client.id for client in permitted(request, P.BOOK, {c.client for c in campaigns})}
     return [campaign for campaign in campaigns if campaign.client_id in bookable]
 
@@ -108,5 +110,6 @@ def worklist_item(appointment):
 
 
 def includeme(config):
+    config.add_static_view("static/workspace", "callcenter.workspace:static", cache_max_age=3600)
     config.add_home_resolver("operator", lambda request, user: request.resource_url(request.root, "callcenter"))
     config.scan(__name__)

@@ -151,6 +151,7 @@ Root                         tokens                 *       page    authenticate
 static                       callcenter             GET     static  public
 static                       deform                 GET     static  public
 static                       portal                 GET     static  public
+static                       workspace              GET     static  public
 CallCenter                   -                      GET     api     book
 CallCenter                   -                      *       page    book
 CallCenter                   confirmations          GET     api     confirmation_call
@@ -504,7 +505,8 @@ SITE_PATHS = {Root: "/", ClientContainer: "/clients/", CallCenter: "/callcenter/
               PendingRequests: "/dashboard/cancellation-requests/", UserContainer: "/users/",
               SignInLog: "/sign-ins/"}
 STATIC_FILES = {"callcenter": "/static/callcenter/export-progress.js",
-                "deform": "/static/deform/css/form.css", "portal": "/static/portal/portal.css"}
+                "deform": "/static/deform/css/form.css", "portal": "/static/portal/portal.css",
+                "workspace": "/static/workspace/campaign-search.js"}
 
 
 @pytest.fixture(scope="module")

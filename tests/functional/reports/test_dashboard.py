@@ -127,7 +127,7 @@ def test_the_page_shows_the_numbers_sort_links_and_a_chart(testapp, portfolio):
     assert page.request.path.rstrip("/") == "/dashboard"
     row = page.html.find("tr", attrs={"data-campaign": f"{portfolio.client.slug}/{portfolio.campaign.slug}"})
     cells = {cell["data-col"]: cell.get_text(strip=True) for cell in row.find_all("td", attrs={"data-col": True})}
-    assert (cells["taken"], cells["cancelled"], cells["pending_requests"], cells["burn_7"]) == ("12", "1", "1", "0.7")
+    assert (cells["taken"], cells["cancelled"], cells["pending_requests"], cells["burn_7"]) == ("12", "1", "1", "0,7")  # Italian decimals (Babel)
     assert cells["forecast"] == "16 dic 2026"
     line = row.find("polyline")["points"].split()
     assert len(line) == 30  # the window's opening, its 28 days, now

@@ -133,7 +133,7 @@ def test_the_statistics_page(testapp, folder):
     page = testapp.get(paths(tenant)["client"] + "/statistics")
     overall = page.html.select_one("#statistics-overall tbody tr")
     assert overall.select_one('[data-count="booked"]').text == "7"
-    assert overall.select_one('[data-rate="confirmation"]').text.replace("\xa0", " ") == "40.0 %"
+    assert overall.select_one('[data-rate="confirmation"]').text.replace("\xa0", " ") == "40,0%"  # Italian decimals (Babel)
     operators = {row["data-row"]: row.select_one('[data-count="bookings"]').text
                  for row in page.html.select("#statistics-by-operator tbody tr")}
     assert operators == {tenant.operator.email: "6", folder.second_operator.email: "1"}
