@@ -70,7 +70,7 @@ def test_the_layout_loads_its_scripts_from_static_files_only(testapp, tenant):
     page = testapp.get(f"/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/steps/1/summary")
     sources = [script["src"] for script in page.html.select("script")]
     assert sources == ["http://localhost/static/deform/scripts/bootstrap.bundle.min.js",
-                       "http://localhost/static/portal/portal.js"]
+                       "http://localhost/static/portal/portal.js", "http://localhost/static/portal/forms.js"]
     assert page.html.select_one("button[data-print]") is not None  # printed by portal.js, not onclick
 
 
