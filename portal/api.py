@@ -5,8 +5,10 @@ from pyramid.view import exception_view_config, view_config
 from sqlalchemy.exc import IntegrityError
 
 from portal.errors import RuleViolation
+from portal.hardening import PARSED_JSON
 from portal.i18n import _
 
+NOT_PARSED = object()
 API_ROUTE = "api"
 API_PREFIX = "/api/v1"
 # Two requests creating the same slug or e-mail at once: the loser meets the unique
@@ -25,8 +27,9 @@ def is_api_request(request):
 
 
 def json_body(request):
+    body = request.environ.get(PARSED_JSON, NOT_PARSED)  # parsed and checked once by portal.hardening
     try:
-        body = request.json_body
+        body = request.json_body if body is NOT_PARSED else body
     except ValueError:
         raise RuleViolation("validation_error", _("malformed_json", default="The body is not valid JSON."))
     if not isinstance(body, dict):
