@@ -2,7 +2,7 @@
 import colander
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, view_config
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from portal.errors import RuleViolation
 from portal.hardening import PARSED_JSON
@@ -14,6 +14,11 @@ API_PREFIX = "/api/v1"
 # Two requests creating the same slug or e-mail at once: the loser meets the unique
 # constraint at flush, after the service's own check passed. Still a clean refusal.
 DUPLICATE = RuleViolation("conflict", _("already_exists", default="This name is already in use."))
+# The last line of defence behind the schemas: a value the database itself refuses (a text longer
+# than its column, a number out of its range) is still the caller's bad input, and the request's
+# transaction is rolled back whole.
+OUT_OF_COLUMN = RuleViolation("validation_error", _("value_out_of_range", default="A value is too long or out of "
+                                                                                   "range."))
 
 
 def api_view(**settings):
@@ -113,6 +118,11 @@ def api_rule_violation(exc, request):
 @exception_view_config(IntegrityError, route_name=API_ROUTE, renderer="json")
 def api_integrity_error(exc, request):
     return error_response(request, DUPLICATE)
+
+
+@exception_view_config(DataError, route_name=API_ROUTE, renderer="json")
+def api_data_error(exc, request):
+    return error_response(request, OUT_OF_COLUMN)
 
 
 @exception_view_config(HTTPForbidden, route_name=API_ROUTE, renderer="json")

@@ -33,7 +33,9 @@ BASE_SETTINGS = {
     "pyramid.default_locale_name": "it",
     "retry.attempts": "3",
     "mail.queue_path": "",
+    "portal.max_body_bytes": "1000000",
 }
+BODY_LIMIT = 1_000_000
 
 
 def alembic_config():
