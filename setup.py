@@ -31,6 +31,7 @@ tests_require = [
     "WebTest",
     "jsonschema",
     "openapi-spec-validator",
+    "schemathesis>=4.30,<5",  # the OpenAPI fuzzer of tests/functional/test_fuzz.py (and make fuzz)
 ]
 
 bench_require = [

@@ -8,6 +8,7 @@ database that refuses NUL, lone surrogates, long strings and numbers out of rang
 ``make fuzz`` raises ``PORTAL_FUZZ_EXAMPLES`` for a deeper run.
 """
 import os
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -23,7 +24,10 @@ from portal.openapi import load_document
 from tests.factories import make_token
 
 ROLES = ("client", "zone_manager", "agent", "operator", "account_manager", "admin")
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "3"))
+# Examples per operation, per role and per mode (valid / invalid data). `make test`: a few, always the
+# same (derandomized); `make fuzz`: many, new ones each run.
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "2"))
+DEEP = "PORTAL_FUZZ_EXAMPLES" in os.environ
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
 
@@ -33,7 +37,13 @@ def schema():
     return schemathesis.openapi.from_dict(load_document())
 
 
-def known_names(tenant):
+def known_names(testapp, dbsession, tenant):
+    """The tenant's folder names, with appointment number 1 booked, for the path parameters."""
+    operator = {"Authorization": f"Bearer {make_token(dbsession, tenant.operator)}"}
+    testapp.post_json(f"/api/v1/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/appointments",
+                      {"agent": tenant.agent.slug, "start": "2026-11-26T10:00:00+01:00",
+                       "prospect": {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}},
+                      headers=operator, status=201)
     return {"client": tenant.client.slug, "campaign": tenant.campaign.slug, "zone": tenant.zone.slug,
             "agent": tenant.agent.slug, "number": 1, "kind": "agenda"}
 
@@ -42,30 +52,34 @@ def known_names(tenant):
 def test_no_operation_answers_5xx_nor_off_the_document(backend, testapp, tenant, dbsession, schema, role):
     if backend != "postgresql":
         pytest.skip("fuzzed on PostgreSQL, the stricter database")
-    token = make_token(dbsession, tenant.user(role))
-    headers = {"Authorization": f"Bearer {token}", "Host": "localhost"}
-    names = known_names(tenant)
-    failures = {}
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    names = known_names(testapp, dbsession, tenant)
+    headers = {"Authorization": f"Bearer {make_token(dbsession, tenant.user(role))}", "Host": "localhost"}
+    failures, statuses = {}, Counter()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 87
+    for operation in operations:
+        known = {name: value for name, value in names.items()
+                 if any(parameter.name == name for parameter in operation.path_parameters)}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            known = {name: value for name, value in names.items()
-                     if any(p.name == name for p in operation.path_parameters)}
 
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
+            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not DEEP,
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode), use_known=st.booleans())
             def fuzz(case, use_known):
-                if use_known and mode is GenerationMode.POSITIVE:
+                if use_known and mode is GenerationMode.POSITIVE:  # reach the services, not only a 404
                     case.path_parameters = {**(case.path_parameters or {}), **known}
                 response = case.call(app=testapp.app, headers=headers, base_url="http://localhost/api/v1")
+                statuses[response.status_code] += 1
                 try:
                     case.validate_response(response, checks=CHECKS)
-                except BaseExceptionGroup as error:  # collected, so that one run reports every operation at fault
+                except BaseExceptionGroup as error:  # collected: one run reports every operation at fault
                     failures.setdefault((operation.label, mode), str(error)[:3000])
 
             try:
                 fuzz()
-            except Unsatisfiable:  # nothing to make invalid (no parameter nor body)
+            except Unsatisfiable:  # nothing to make invalid (no parameter and no body)
                 assert mode is GenerationMode.NEGATIVE
+    print(f"{role}: {sum(statuses.values())} requests over {len(operations)} operations, by status "
+          f"{dict(sorted(statuses.items()))}")
     assert not failures, "\n\n".join(f"{label} [{mode}]: {error}" for (label, mode), error in failures.items())
+    assert not [status for status in statuses if status >= 500]
