@@ -62,6 +62,9 @@ class AwareDateTime(colander.DateTime):
         return value
 
 
+INTEGER_MIN, INTEGER_MAX = -2**31, 2**31 - 1  # PostgreSQL's INTEGER
+
+
 class StrictInt(colander.Int):
     """JSON numbers only: "3" or 3.5 are not quantities."""
 
@@ -70,6 +73,8 @@ class StrictInt(colander.Int):
             return colander.null
         if isinstance(cstruct, bool) or not isinstance(cstruct, int):
             raise colander.Invalid(node, _("integer_expected", default="A whole number is expected."))
+        if not INTEGER_MIN <= cstruct <= INTEGER_MAX:  # before any rule: no INTEGER column holds it
+            raise colander.Invalid(node, _("number_out_of_range", default="The number is out of range."))
         return cstruct
 
 

@@ -181,3 +181,11 @@ def test_disowning_after_the_window_is_a_documented_422(testapp, dbsession, tena
     response_validator(load_document(), "post", path, 422).validate(response.json)
     assert "cancellation_window_closed" in load_document()["components"]["responses"]["ConfirmationCallRefused"][
         "description"]
+
+
+def test_a_json_number_past_the_integer_columns_is_refused_before_the_database(testapp, bearer, book_url, tenant):
+    body = {**BOOKING, "agent": tenant.agent.slug, "hold": 2**63}
+    assert error(testapp.post_json(book_url, body, headers=bearer, status=400)) == ("validation_error", "hold")
+    steps = f"/api/v1/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/steps"
+    assert error(testapp.post_json(steps, {"quantity": 10**30}, headers=bearer, status=400)) == (
+        "validation_error", "quantity")
