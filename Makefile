@@ -43,6 +43,7 @@ services:
 	bash tests/services.sh
 
 test: install services
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2
 
 # The deep run of the API fuzzer (README, "Bad input"): every operation of the OpenAPI document, as

@@ -32,6 +32,7 @@ tests_require = [
     "jsonschema",
     "openapi-spec-validator",
     "schemathesis>=4.30,<5",  # the OpenAPI fuzzer of tests/functional/test_fuzz.py (and make fuzz)
+    "import-linter",  # the layer contracts of .importlinter
 ]
 
 bench_require = [

@@ -7,7 +7,7 @@ A plain script, not part of `make test`:
     PORTAL_BENCH_POSTGRES_URL=postgresql+psycopg://root@127.0.0.1:5432/ .venv/bin/python benchmarks/export.py
 
 It creates a scratch PostgreSQL database (dropped at the end), migrates it, bulk-inserts seeded
-appointments with COPY, and runs the export the job runs (``callcenter.exports.write_workbook``:
+appointments with COPY, and runs the export the job runs (``callcenter.reports.exports.write_workbook``:
 a server-side cursor feeding openpyxl's write-only workbook). Each size runs in a child process,
 so that its peak resident memory (ru_maxrss) is its own. ``--tracemalloc`` also prints the peak
 of Python allocations (tracemalloc slows the export about twofold, so the time is then not
@@ -131,12 +131,12 @@ def seed(url, rows, seed_value=7):
 
 def run_export(url, client_id, trace=False):
     """One export as the job writes it; prints a JSON line of its figures."""
-    from callcenter.exports import write_workbook
-    from callcenter.services import AppointmentFilters
+    from callcenter.reports.exports import write_workbook
+    from callcenter.appointments.services import AppointmentFilters
     from campaigns.models import Client
     import portal  # noqa: F401 (mappers)
     import agents.models  # noqa: F401
-    import callcenter.models  # noqa: F401
+    import callcenter.appointments.models  # noqa: F401
     import portal.outbox  # noqa: F401
     import portal.history  # noqa: F401
     import campaigns.alerts  # noqa: F401

@@ -1,13 +1,12 @@
-"""Appointments, booking and the operators' workspace."""
+"""Appointments, booking and the operators' workspace, one subpackage a capability (docs/architecture.md)."""
 
 
 def includeme(config):
-    config.include("callcenter.resources")
-    config.include("callcenter.views")
-    config.scan("callcenter.wizard")
-    config.include("callcenter.lifecycle_views")
-    config.include("callcenter.lifecycle_pages")
-    config.include("callcenter.import_views")
-    config.include("callcenter.report_views")
+    config.include("callcenter.appointments")
+    config.include("callcenter.booking")
+    config.include("callcenter.imports")
+    config.include("callcenter.lifecycle")
     config.include("callcenter.feeds")
-    config.include("callcenter.dashboard")
+    config.include("callcenter.reports")
+    config.include("callcenter.workspace")
+    config.include("callcenter.folders")

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from agents.services import create_agent, create_user, create_zone
-from callcenter.models import Appointment
-from callcenter.rules import appointment_span
+from callcenter.appointments.models import Appointment
+from callcenter.appointments.rules import appointment_span
 from campaigns.models import Client
 from campaigns.services import (add_campaign_field, add_step, change_counters, confirm_step, create_campaign,
                                 create_client)

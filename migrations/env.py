@@ -3,8 +3,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import agents.models  # noqa: F401  (every package's tables join the metadata)
-import callcenter.jobs  # noqa: F401
-import callcenter.models  # noqa: F401
+import callcenter.lifecycle.jobs  # noqa: F401
+import callcenter.appointments.models  # noqa: F401
 import campaigns.alerts  # noqa: F401
 import campaigns.mail_templates  # noqa: F401
 import campaigns.models  # noqa: F401

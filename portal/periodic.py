@@ -43,15 +43,15 @@ PERIODIC_TASKS = (
     # Push outbox rows that missed their after-commit push (Redis was down, a process died).
     PeriodicTask(RELAY, interval=60),
     # Rule 11: release recoveries of delivered campaigns, a few a day (hourly runs are safe).
-    PeriodicTask("callcenter.recoveries:release_recoveries", cron="5 * * * *"),
+    PeriodicTask("callcenter.lifecycle.recoveries:release_recoveries", cron="5 * * * *"),
     # Rule 3: tomorrow's confirmation worklist, from each client's morning on; later runs add late bookings.
-    PeriodicTask("callcenter.jobs:build_confirmation_worklists", cron="1 * * * *"),
+    PeriodicTask("callcenter.lifecycle.jobs:build_confirmation_worklists", cron="1 * * * *"),
     # The agents' agenda of the day, from each client's agenda time on, once per agent per day.
-    PeriodicTask("callcenter.jobs:send_agendas", cron="2 * * * *"),
+    PeriodicTask("callcenter.lifecycle.jobs:send_agendas", cron="2 * * * *"),
     # Reminders the campaign's reminder_hours before each meeting, once per start.
-    PeriodicTask("callcenter.jobs:send_reminders", cron="*/10 * * * *"),
+    PeriodicTask("callcenter.lifecycle.jobs:send_reminders", cron="*/10 * * * *"),
     # Excel exports older than `portal.export_keep_hours`: their files and rows.
-    PeriodicTask("callcenter.exports:remove_old_exports", cron="35 * * * *"),
+    PeriodicTask("callcenter.reports.exports:remove_old_exports", cron="35 * * * *"),
 )
 
 

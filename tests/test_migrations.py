@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import agents.models  # noqa: F401
-import callcenter.jobs  # noqa: F401
-import callcenter.models  # noqa: F401
+import callcenter.lifecycle.jobs  # noqa: F401
+import callcenter.appointments.models  # noqa: F401
 import campaigns.alerts  # noqa: F401
 import campaigns.mail_templates  # noqa: F401
 import portal.history  # noqa: F401

@@ -14,8 +14,9 @@ from sqlalchemy.orm import configure_mappers
 
 from agents import schemas as agent_schemas
 from agents.models import Agent, ClosedDay, ScheduleException, Unavailability, Zone
-from callcenter import lifecycle_schemas, schemas as callcenter_schemas
-from callcenter.models import Appointment
+from callcenter.appointments.models import Appointment
+from callcenter.booking import schemas as callcenter_schemas
+from callcenter.lifecycle import schemas as lifecycle_schemas
 from campaigns import schemas as campaign_schemas
 from campaigns.models import Campaign, CampaignField, Client, Step
 from portal.models import User

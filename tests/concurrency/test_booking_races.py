@@ -3,19 +3,18 @@
 These tests commit for real (each request is its own transaction on its own
 connection, in parallel threads) and delete what they made afterwards.
 """
-import threading
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-import webtest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
-from callcenter.models import Appointment
+from callcenter.appointments.models import Appointment
 from campaigns.models import Campaign, Client
 from portal.models import User
 from tests.conftest import NOW
 from tests.factories import Tenant, make_token
+from tests.helpers import fire
 
 THREADS = 16
 
@@ -43,24 +42,6 @@ def committed_tenant(engine, wsgi_app, fixed_clock):
         session.execute(delete(Client).where(Client.id == ids["client"]))
         session.execute(delete(User).where(User.id.in_(ids["users"])))
         session.commit()
-
-
-def fire(wsgi_app, requests):
-    """POST every (path, body, headers) at once from its own thread; return the responses."""
-    barrier = threading.Barrier(len(requests))
-    responses = [None] * len(requests)
-
-    def run(index, path, body, headers):
-        client = webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
-        barrier.wait()
-        responses[index] = client.post_json(path, body, headers=headers, expect_errors=True)
-
-    threads = [threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return responses
 
 
 def booking(names, token, agent, start):

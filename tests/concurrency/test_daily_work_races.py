@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from agents.models import Agent
-from callcenter.booking import book_appointment
-from callcenter.jobs import SentMail
+from callcenter.booking.services import book_appointment
+from callcenter.lifecycle.models import SentMail
 from campaigns.models import Campaign
 from portal.models import User
 from portal.outbox import run_task
@@ -43,7 +43,7 @@ def test_two_concurrent_agenda_runs_mail_each_agent_once(engine, wsgi_app, commi
 
     def run():
         barrier.wait()
-        results.append(run_task("callcenter.jobs:send_agendas"))
+        results.append(run_task("callcenter.lifecycle.jobs:send_agendas"))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:

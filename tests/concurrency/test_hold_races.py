@@ -3,7 +3,6 @@
 Like test_booking_races: a tenant committed for real, each request its own transaction on its own
 connection in parallel threads, the app's clock fixed, everything deleted afterwards.
 """
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,11 +11,12 @@ import webtest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
-from callcenter.models import Appointment, Hold
+from callcenter.appointments.models import Appointment
+from callcenter.booking.models import Hold
 from campaigns.models import Client
 from portal.models import User
-from tests.conftest import NOW
 from tests.factories import Tenant, make_token, make_user
+from tests.helpers import bearer, fire
 
 OPERATORS = 8
 ROME = ZoneInfo("Europe/Rome")
@@ -44,32 +44,12 @@ def committed(engine, wsgi_app, fixed_clock):
         session.commit()
 
 
-def fire(wsgi_app, requests):
-    """POST every (path, body, token) at once, each from its own thread; the responses in order."""
-    barrier = threading.Barrier(len(requests))
-    responses = [None] * len(requests)
-
-    def run(index, path, body, token):
-        client = webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
-        barrier.wait()
-        responses[index] = client.post_json(path, body, headers={"Authorization": f"Bearer {token}"},
-                                            expect_errors=True)
-
-    threads = [threading.Thread(target=run, args=(index, *request)) for index, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(response is not None for response in responses), "a request did not finish"
-    return responses
-
-
 def url(names, what):
     return f"/api/v1/clients/{names['client']}/campaigns/{names['campaign']}/{what}"
 
 
 def hold_request(names, token, start=THURSDAY_10):
-    return url(names, "holds"), {"agent": names["agent"], "start": start}, token
+    return url(names, "holds"), {"agent": names["agent"], "start": start}, bearer(token)
 
 
 def booking_request(names, token, start=THURSDAY_10, hold=None):
@@ -77,7 +57,7 @@ def booking_request(names, token, start=THURSDAY_10, hold=None):
             "prospect": {"name": "Prospect", "phone": "+39 02 1234567", "postal_code": "20121"}}
     if hold is not None:
         body["hold"] = hold
-    return url(names, "appointments"), body, token
+    return url(names, "appointments"), body, bearer(token)
 
 
 def outcome(responses):

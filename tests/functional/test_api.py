@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.models import Agent, ScheduleInterval, Zone
-from callcenter.models import Appointment
-from callcenter.booking import book_appointment
+from callcenter.appointments.models import Appointment
+from callcenter.booking.services import book_appointment
 from campaigns.models import Campaign, Client, Step
 from portal.models import ApiToken, User
 from tests.conftest import NOW

@@ -5,10 +5,11 @@ import pytest
 import webtest
 from sqlalchemy import func, select
 
-from callcenter.models import Appointment, Hold
+from callcenter.booking.models import Hold
 from portal.models import LoginSession
 from tests.factories import PASSWORD
 from tests.functional.conftest import csrf_token, login
+from tests.helpers import appointment_count, field_error, form_error
 
 NEW_PASSWORD = "a brand new passphrase"
 BOOKING = {"agent": None, "start": "2026-11-26T10:00:00+01:00",
@@ -30,23 +31,6 @@ def submit_login(testapp, email, password, url="/login", status=None):
 def is_logged_in(testapp):
     """/password is open to every logged-in user; anonymous visitors are sent to the login page."""
     return testapp.get("/password", status=(200, 302)).status_int == 200
-
-
-def form_error(page):
-    """The message at the top of a deform form (its alert box)."""
-    message = page.html.select_one("#deform .alert-danger .error-msg")
-    return message.text.strip() if message is not None else None
-
-
-def field_error(page, field):
-    """The message rendered next to a field, or None."""
-    message = page.html.select_one(f"#deform .item-{field} .invalid-feedback")
-    return message.text.strip() if message is not None else None
-
-
-def appointment_count(dbsession):
-    dbsession.expire_all()
-    return dbsession.execute(select(func.count()).select_from(Appointment)).scalar_one()
 
 
 def folder_url(tenant):

@@ -280,7 +280,7 @@ def test_an_agent_slug_in_use_or_a_bad_e_mail_is_refused(testapp, dbsession, ten
 
 
 def test_a_deactivated_agent_gets_no_new_slots_and_keeps_his_appointments(testapp, dbsession, tenant):
-    from callcenter.booking import book_appointment
+    from callcenter.booking.services import book_appointment
 
     appointment = book_appointment(
         dbsession, campaign=tenant.campaign, agent=tenant.agent, start=NOW.replace(day=26, hour=9),

@@ -9,12 +9,14 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 
 from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
-from callcenter.dashboard import Dashboard
-from callcenter.models import OUTCOMES
-from callcenter.resources import (AppointmentContainer, AppointmentResource, CallCenter, CampaignAppointments,
-                                  CancellationRequestResource, ExportResource, HoldContainer, HoldResource)
-from callcenter.recoveries import release_for
-from callcenter.rules import CANCELLATION_REASONS
+from callcenter.reports.dashboard import Dashboard
+from callcenter.appointments.models import OUTCOMES
+from callcenter.appointments.resources import (AppointmentContainer, AppointmentResource, CallCenter,
+                                               CampaignAppointments, CancellationRequestResource)
+from callcenter.booking.resources import HoldContainer, HoldResource
+from callcenter.reports.resources import ExportResource
+from callcenter.lifecycle.recoveries import release_for
+from callcenter.appointments.rules import CANCELLATION_REASONS
 from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
                                  StepContainer, StepResource)
 from campaigns.mail_template_views import MailTemplateContainer, MailTemplateResource

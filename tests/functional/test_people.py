@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from agents.models import Agent
 from agents.services import set_out_of_schedule_permission, update_agent
-from callcenter.booking import book_appointment
+from callcenter.booking.services import book_appointment
 from callcenter.manage import create_user_command, out_of_schedule_command
 from campaigns.models import Campaign, Client
 from campaigns.services import update_client
@@ -22,7 +22,7 @@ from portal.models import User
 from tests.conftest import NOW
 from tests.factories import PASSWORD, Tenant, make_user
 from tests.functional.conftest import login
-from tests.functional.test_booking_api import THURSDAY_10, assert_error, book, rome, written
+from tests.functional.booking.test_booking_api import THURSDAY_10, assert_error, book, rome, written
 from tests.functional.test_manage_pages import fill
 
 

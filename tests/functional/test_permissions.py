@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from callcenter.booking import book_appointment
+from callcenter.booking.services import book_appointment
 from tests.conftest import NOW
 from tests.factories import Tenant
 from tests.functional.conftest import login

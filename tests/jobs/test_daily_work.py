@@ -11,10 +11,10 @@ import pytest
 import transaction
 from sqlalchemy import func, select
 
-from callcenter.booking import book_appointment
-from callcenter.jobs import (ConfirmationCall, SentMail, clients_due, day_bounds,
-                             due_day, reminder_due, reminder_moment, send_agendas)
-from callcenter.lifecycle import confirm, postpone
+from callcenter.booking.services import book_appointment
+from callcenter.lifecycle.jobs import clients_due, day_bounds, due_day, reminder_due, reminder_moment, send_agendas
+from callcenter.lifecycle.models import ConfirmationCall, SentMail
+from callcenter.lifecycle.services import confirm, postpone
 from campaigns.mail_templates import save_template
 from portal.db import get_tm_session
 from portal.outbox import get_context, run_task
@@ -135,18 +135,18 @@ def test_the_worklist_is_built_in_the_morning_once_and_topped_up(app, dbsession,
     confirm(dbsession, confirmed, actor=day.operator, now=NOW)
     dbsession.flush()
     clock.now = rome(2026, 11, 25, 5, 59)
-    assert run_task("callcenter.jobs:build_confirmation_worklists") == 0  # before 06:00
+    assert run_task("callcenter.lifecycle.jobs:build_confirmation_worklists") == 0  # before 06:00
     clock.now = rome(2026, 11, 25, 6, 5)
-    assert run_task("callcenter.jobs:build_confirmation_worklists") == 2
+    assert run_task("callcenter.lifecycle.jobs:build_confirmation_worklists") == 2
     assert calls(dbsession) == [(first.id, date(2026, 11, 25)), (second.id, date(2026, 11, 25))]
     clock.now = rome(2026, 11, 25, 7, 5)
-    assert run_task("callcenter.jobs:build_confirmation_worklists") == 0  # the hourly run adds nothing
+    assert run_task("callcenter.lifecycle.jobs:build_confirmation_worklists") == 0  # the hourly run adds nothing
 
     late = day.book(rome(2026, 11, 30, 10, 0))
     postpone(dbsession, late, start=rome(2026, 11, 26, 17, 0), actor=day.operator, now=clock.now)
     dbsession.flush()
     clock.now = rome(2026, 11, 25, 8, 5)
-    assert run_task("callcenter.jobs:build_confirmation_worklists") == 1  # moved to tomorrow since
+    assert run_task("callcenter.lifecycle.jobs:build_confirmation_worklists") == 1  # moved to tomorrow since
     assert [row.appointment_id for row in dbsession.execute(select(ConfirmationCall)).scalars()] == [
         first.id, second.id, late.id]
 
@@ -160,7 +160,7 @@ def test_the_worklist_of_the_day_before_the_dst_change_holds_the_whole_long_day(
                                    tenant.other_agent), (rome(2026, 10, 25, 9, 0), tenant.agent))]
     dbsession.flush()
     clock.now = datetime(2026, 10, 24, 4, 30, tzinfo=UTC)  # 06:30 CEST on Saturday 24
-    assert run_task("callcenter.jobs:build_confirmation_worklists") == 2
+    assert run_task("callcenter.lifecycle.jobs:build_confirmation_worklists") == 2
     assert {row.appointment_id for row in dbsession.execute(select(ConfirmationCall)).scalars()} == {
         booked[1].id, booked[2].id}
 
@@ -172,12 +172,12 @@ def test_each_agent_gets_one_agenda_of_the_day_whatever_the_runs(app, dbsession,
     day.book(rome(2026, 11, 27, 10, 0))  # Friday: not in Thursday's agenda
     before = len(mails(app))
     clock.now = rome(2026, 11, 26, 6, 55)
-    assert run_task("callcenter.jobs:send_agendas") == 0
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 0
     clock.now = rome(2026, 11, 26, 7, 2)
-    assert run_task("callcenter.jobs:send_agendas") == 2
-    assert run_task("callcenter.jobs:send_agendas") == 0
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 2
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 0
     clock.now = rome(2026, 11, 26, 8, 2)
-    assert run_task("callcenter.jobs:send_agendas") == 0
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 0
     messages = {message["To"]: message for message in sent(app, before)}
     assert sorted(messages) == ["rossi@example.test", "verdi@example.test"]
     rossi = messages["rossi@example.test"]
@@ -199,7 +199,7 @@ def test_the_agenda_follows_the_clients_template_and_the_agents_language(app, db
     dbsession.flush()
     before = len(mails(app))
     clock.now = rome(2026, 11, 26, 7, 2)
-    assert run_task("callcenter.jobs:send_agendas") == 1
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 1
     [message] = sent(app, before)
     assert (message["Subject"], body(message)) == ("Round of Thursday 26 November 2026", "Bar Centrale (To confirm)")
 
@@ -215,7 +215,7 @@ def test_a_rolled_back_run_mails_nobody_and_records_nothing(app, dbsession, cloc
     transaction.abort()
     assert len(mails(app)) == before
     assert dbsession.execute(select(func.count()).select_from(SentMail)).scalar() == 0
-    assert run_task("callcenter.jobs:send_agendas") == 1  # the next run sends it
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 1  # the next run sends it
     assert len(mails(app)) == before + 1
 
 
@@ -225,11 +225,11 @@ def test_reminders_leave_once_per_start_and_again_for_a_new_time(app, dbsession,
     day.book(rome(2026, 11, 27, 10, 0))  # later: not yet
     before = len(mails(app))
     clock.now = rome(2026, 11, 25, 9, 59)
-    assert run_task("callcenter.jobs:send_reminders") == 0
+    assert run_task("callcenter.lifecycle.jobs:send_reminders") == 0
     clock.now = rome(2026, 11, 25, 10, 0)
-    assert run_task("callcenter.jobs:send_reminders") == 1
+    assert run_task("callcenter.lifecycle.jobs:send_reminders") == 1
     clock.now = rome(2026, 11, 25, 10, 10)
-    assert run_task("callcenter.jobs:send_reminders") == 0
+    assert run_task("callcenter.lifecycle.jobs:send_reminders") == 0
     [message] = sent(app, before)
     assert message["To"] == "rossi@example.test" and "Bar Centrale" in message["Subject"]
     assert "gio 26 nov 2026" in message["Subject"] and "10:00" in message["Subject"]
@@ -237,14 +237,14 @@ def test_reminders_leave_once_per_start_and_again_for_a_new_time(app, dbsession,
     postpone(dbsession, meeting, start=rome(2026, 11, 26, 16, 0), actor=day.operator, now=clock.now)
     dbsession.flush()
     clock.now = rome(2026, 11, 25, 16, 0)
-    assert run_task("callcenter.jobs:send_reminders") == 1
+    assert run_task("callcenter.lifecycle.jobs:send_reminders") == 1
     assert "16:00" in sent(app, before)[-1]["Subject"]
 
 
 def test_a_campaign_without_reminder_hours_sends_none(app, dbsession, clock, day):
     day.book(rome(2026, 11, 26, 10, 0))
     clock.now = rome(2026, 11, 26, 9, 0)
-    assert run_task("callcenter.jobs:send_reminders") == 0
+    assert run_task("callcenter.lifecycle.jobs:send_reminders") == 0
 
 
 def test_the_campaigns_reminder_template_wins_over_the_clients(app, dbsession, clock, day):
@@ -258,7 +258,7 @@ def test_the_campaigns_reminder_template_wins_over_the_clients(app, dbsession, c
     dbsession.flush()
     before = len(mails(app))
     clock.now = rome(2026, 11, 26, 8, 30)
-    assert run_task("callcenter.jobs:send_reminders") == 1
+    assert run_task("callcenter.lifecycle.jobs:send_reminders") == 1
     assert sent(app, before)[0]["Subject"] == "campaign 2h 1"
 
 
@@ -267,7 +267,7 @@ def test_an_agent_without_an_address_of_his_own_is_mailed_at_his_login(app, dbse
     day.book(rome(2026, 11, 26, 10, 0))
     before = len(mails(app))
     clock.now = rome(2026, 11, 26, 7, 2)
-    assert run_task("callcenter.jobs:send_agendas") == 1
+    assert run_task("callcenter.lifecycle.jobs:send_agendas") == 1
     assert sent(app, before)[0]["To"] == day.agent_user.email
 
 
@@ -277,11 +277,11 @@ def test_the_periodic_tasks_run_on_a_real_worker(app, dbsession, clock, jobs, da
     before = len(mails(app))
     clock.now = rome(2026, 11, 25, 7, 2)
     for task in ("build_confirmation_worklists", "send_agendas"):
-        jobs.queue().enqueue_call(run_task, args=(f"callcenter.jobs:{task}",))
+        jobs.queue().enqueue_call(run_task, args=(f"callcenter.lifecycle.jobs:{task}",))
     work(jobs)
     assert len(calls(dbsession)) == 1
     clock.now = rome(2026, 11, 26, 7, 2)
-    jobs.queue().enqueue_call(run_task, args=("callcenter.jobs:send_agendas",))
-    jobs.queue().enqueue_call(run_task, args=("callcenter.jobs:send_agendas",))  # the same task twice
+    jobs.queue().enqueue_call(run_task, args=("callcenter.lifecycle.jobs:send_agendas",))
+    jobs.queue().enqueue_call(run_task, args=("callcenter.lifecycle.jobs:send_agendas",))  # the same task twice
     work(jobs)
     assert len(mails(app)) == before + 1

@@ -7,9 +7,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from callcenter.exports import remove_old_exports
-from callcenter.models import Export
-from tests.callcenter.report_fixtures import Folder
+from callcenter.reports.exports import remove_old_exports
+from callcenter.reports.models import Export
+from tests.callcenter.reports.fixtures import Folder
 from tests.functional.conftest import api, login  # noqa: F401 (api: a fixture)
 from tests.jobs.conftest import work
 
@@ -78,7 +78,7 @@ def test_a_large_export_runs_on_the_worker_to_100_percent_with_the_pages_numbers
 
 def test_progress_is_committed_while_the_job_runs(app, dbsession, jobs, small_batches, folder, testapp):
     """Each batch's progress is its own commit: seen from another session before the job ends."""
-    from callcenter import exports
+    from callcenter.reports import exports
 
     seen = []
     original = exports.progress_reporter

@@ -166,9 +166,9 @@ def test_the_alert_shows_in_the_client_folder(testapp, app, dbsession, quota_of_
 
 def test_the_scheduled_release_of_recoveries_runs_on_a_real_worker(app, dbsession, jobs, quota_of_five):
     """What `rq cron portal.cron` enqueues every hour: the release task, on the real Redis."""
-    from callcenter import lifecycle
-    from callcenter.booking import book_appointment
-    from callcenter.models import Recovery
+    from callcenter.lifecycle import services as lifecycle
+    from callcenter.booking.services import book_appointment
+    from callcenter.appointments.models import Recovery
     from portal.outbox import run_task
     from tests.conftest import NOW
 
@@ -185,6 +185,6 @@ def test_the_scheduled_release_of_recoveries_runs_on_a_real_worker(app, dbsessio
                      prospect={"name": "Bar", "phone": "+39 02 1234567", "postal_code": "20121"},
                      booked_by=tenant.operator, now=NOW)  # the last regular place: the step is delivered
     dbsession.flush()
-    jobs.queue().enqueue_call(run_task, args=("callcenter.recoveries:release_recoveries",))
+    jobs.queue().enqueue_call(run_task, args=("callcenter.lifecycle.recoveries:release_recoveries",))
     work(jobs)
     assert dbsession.execute(select(Recovery.state)).scalar_one() == "released"

@@ -1,9 +1,9 @@
 """The confirmation worklist page shows the day's built worklist with each call's progress (rule 3)."""
 from sqlalchemy import select
 
-from callcenter.jobs import ConfirmationCall
+from callcenter.lifecycle.models import ConfirmationCall
 from portal.outbox import run_task
-from tests.functional.test_lifecycle_pages import choose as radio
+from tests.functional.lifecycle.test_lifecycle_pages import choose as radio
 from tests.functional.conftest import login, tenant  # noqa: F401
 from tests.jobs.test_daily_work import day, rome  # noqa: F401
 
@@ -17,7 +17,7 @@ def choose(page, formid, result, notes):
 def test_calls_not_reached_stay_with_their_attempts_and_notes_until_done(testapp, app, dbsession, clock, day):  # noqa: F811
     meeting = day.book(rome(2026, 11, 26, 10, 0))
     clock.now = rome(2026, 11, 25, 6, 5)
-    assert run_task("callcenter.jobs:build_confirmation_worklists") == 1
+    assert run_task("callcenter.lifecycle.jobs:build_confirmation_worklists") == 1
     login(testapp, day.operator)
     page = testapp.get("/callcenter/confirmations")
     item = page.html.select_one(f'.worklist-item[data-number="{meeting.number}"]')

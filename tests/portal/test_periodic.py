@@ -8,8 +8,8 @@ import transaction
 from sqlalchemy import select
 
 from callcenter import manage
-from callcenter.booking import book_appointment
-from callcenter.jobs import ConfirmationCall
+from callcenter.booking.services import book_appointment
+from callcenter.lifecycle.models import ConfirmationCall
 from portal import outbox
 from portal.outbox import OutboxJob, request_job
 from portal.periodic import (PERIODIC_TASKS, RELAY, STARTUP_DELAY, InProcessScheduler, PeriodicTask,
@@ -19,7 +19,7 @@ from tests.factories import Tenant
 
 UTC = timezone.utc
 PROSPECT = {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}
-WORKLIST = "callcenter.jobs:build_confirmation_worklists"
+WORKLIST = "callcenter.lifecycle.jobs:build_confirmation_worklists"
 FAILING = "tests.portal.test_periodic:failing_task"
 ROUND = NOW + STARTUP_DELAY
 
@@ -63,9 +63,9 @@ def outbox_functions(session_factory):
 
 def test_rq_and_the_in_process_scheduler_share_one_list_of_tasks():
     functions = [task.function for task in PERIODIC_TASKS]
-    assert functions == [RELAY, "callcenter.recoveries:release_recoveries", WORKLIST,
-                         "callcenter.jobs:send_agendas", "callcenter.jobs:send_reminders",
-                         "callcenter.exports:remove_old_exports"]
+    assert functions == [RELAY, "callcenter.lifecycle.recoveries:release_recoveries", WORKLIST,
+                         "callcenter.lifecycle.jobs:send_agendas", "callcenter.lifecycle.jobs:send_reminders",
+                         "callcenter.reports.exports:remove_old_exports"]
     registered = [(data["func"].__name__, (data.get("args") or (None,))[0], data.get("interval"), data.get("cron"))
                   for data in rq_cron_registrations()]
     assert registered == [("relay", None, 60, None)] + [("run_task", task.function, task.interval, task.cron)
@@ -105,7 +105,7 @@ def test_a_round_runs_every_task_once_and_commits_each_tasks_effect(app, session
     assert scheduler.tick(ROUND + timedelta(seconds=1)) == {}  # nothing due again so soon
     a_minute_later = scheduler.tick(ROUND + timedelta(seconds=60))
     assert RELAY in a_minute_later  # every minute; the hourly ones wait for their minute (:05, :35, ...)
-    assert not {"callcenter.recoveries:release_recoveries", "callcenter.exports:remove_old_exports"} & set(
+    assert not {"callcenter.lifecycle.recoveries:release_recoveries", "callcenter.reports.exports:remove_old_exports"} & set(
         a_minute_later)
 
 

@@ -1,0 +1,82 @@
+"""Rule 10: an operator holds a slot while filling in the prospect; others see it held."""
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from callcenter.appointments.models import ACTIVE_STATES, Appointment
+from callcenter.booking.models import Hold
+from portal.errors import RuleViolation
+from portal.i18n import _
+
+
+def overlapping_holds(dbsession, agent_id, start, busy_until, now):
+    """Active holds on the agent that overlap [start, busy_until)."""
+    return dbsession.execute(
+        select(Hold).where(
+            Hold.agent_id == agent_id,
+            Hold.ended_at.is_(None),
+            Hold.expires_at > now,
+            Hold.start_at < busy_until,
+            Hold.busy_until > start,
+        )
+    ).scalars().all()
+
+
+def refuse_if_held_by_others(dbsession, agent_id, start, busy_until, operator_id, now, tz):
+    """``slot_held`` naming when the other operator's hold frees the slot; returns the operator's own."""
+    holds = overlapping_holds(dbsession, agent_id, start, busy_until, now)
+    others = [hold for hold in holds if hold.operator_id != operator_id]
+    if others:
+        until = max(hold.expires_at for hold in others).astimezone(ZoneInfo(tz)).strftime("%H:%M")
+        raise RuleViolation(
+            "slot_held",
+            _("slot_held_until", default="Another operator is holding this slot until ${until}.",
+              mapping={"until": until}),
+            "start",
+        )
+    return [hold for hold in holds if hold.operator_id == operator_id]
+
+
+def refuse_if_booked(dbsession, agent_id, start, busy_until):
+    overlap = select(Appointment.id).where(
+        Appointment.agent_id == agent_id,
+        Appointment.state.in_(ACTIVE_STATES),
+        Appointment.start_at < busy_until,
+        Appointment.busy_until > start,
+    )
+    if dbsession.execute(overlap.limit(1)).first() is not None:
+        raise RuleViolation("slot_taken", field="start")
+
+
+def hold_for_booking(dbsession, hold_id, *, campaign, agent, start, operator, now):
+    """The operator's live hold on exactly this slot, or the refusal that says why not."""
+    hold = dbsession.get(Hold, hold_id)
+    if (hold is None or hold.operator_id != operator.id or hold.campaign_id != campaign.id
+            or hold.agent_id != agent.id or hold.start_at != start):
+        raise RuleViolation("validation_error", _("unknown_hold", default="No hold of yours matches this slot."),
+                            "hold")
+    if not hold.active_at(now):
+        raise RuleViolation("hold_expired", field="hold")
+    return hold
+
+
+def place_hold(dbsession, *, campaign, agent, start, end, busy_until, operator, now):
+    """A new hold for ``hold_minutes``; the operator's other live holds on the campaign end."""
+    for hold in dbsession.execute(
+        select(Hold).where(Hold.operator_id == operator.id, Hold.campaign_id == campaign.id,
+                           Hold.ended_at.is_(None), Hold.expires_at > now)
+    ).scalars():
+        hold.ended_at = now
+    hold = Hold(campaign_id=campaign.id, agent_id=agent.id, operator_id=operator.id, start_at=start, end_at=end,
+                busy_until=busy_until, expires_at=now + timedelta(minutes=campaign.hold_minutes))
+    dbsession.add(hold)
+    dbsession.flush()
+    return hold
+
+
+def release_hold(hold, *, now):
+    """An operator lets a slot go before the hold runs out."""
+    if hold.active_at(now):
+        hold.ended_at = now
+    return hold

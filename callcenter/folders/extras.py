@@ -1,0 +1,139 @@
+"""A folder home's panels from the appointment's life: recent changes and unavailabilities, with the form that declares one (rule 6)."""
+import itertools
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from sqlalchemy import or_, select
+
+from agents.availability import UNAVAILABILITY_NOTICE_DAYS
+from agents.models import Unavailability, agent_zones
+from agents.resources import AgentFolder, ZoneFolder
+from callcenter.lifecycle.unavailability import declare_unavailability
+from campaigns.resources import ClientFolder, client_folder_of
+from portal import permissions as P
+from portal.history import Change
+from portal.i18n import _
+from callcenter.feeds.services import SUFFIX, active_feed, scope_of
+from callcenter.appointments.forms import action_form, attempt, local_moment, refused, validate_form
+from callcenter.appointments.history import Names, history_of
+from callcenter.lifecycle.forms import UnavailabilityForm, override_node
+
+
+RECENT_CHANGES_LIMIT = 15
+
+
+def folder_changes(request, folder):
+    # A folder's panel shows its own column of the history (spec §4), scoped like its appointments.
+    return history_of(request, folder.appointment_scope, client_folder_of(folder).client, RECENT_CHANGES_LIMIT)
+
+
+def unavailabilities_of(request, folder):
+    """Current and future unavailabilities that concern the folder: its own, and those above it."""
+    client = client_folder_of(folder).client
+    query = (select(Unavailability).where(Unavailability.client_id == client.id, Unavailability.end_at > request.now)
+             .order_by(Unavailability.start_at))
+    whole_client = Unavailability.agent_id.is_(None) & Unavailability.zone_id.is_(None)
+    if isinstance(folder, ZoneFolder):
+        agent_ids = select(agent_zones.c.agent_id).where(agent_zones.c.zone_id == folder.zone.id)
+        query = query.where(or_(whole_client, Unavailability.zone_id == folder.zone.id,
+                                Unavailability.agent_id.in_(agent_ids)))
+    elif isinstance(folder, AgentFolder):
+        zone_ids = [zone.id for zone in folder.agent.zones]
+        query = query.where(or_(whole_client, Unavailability.agent_id == folder.agent.id,
+                                Unavailability.zone_id.in_(zone_ids)))
+    rows = request.dbsession.execute(query).scalars().all()
+    names = Names(request.dbsession, client.id)
+    translate = request.localizer.translate
+    items = []
+    for row in rows:
+        if row.agent_id:
+            scope = translate(_("scope_agent", default="Agent ${name}", mapping={"name": names.agent_by_id.get(
+                row.agent_id, "?")}))
+        elif row.zone_id:
+            scope = translate(_("scope_zone", default="Zone ${name}", mapping={"name": names.zone_by_id.get(
+                row.zone_id, "?")}))
+        else:
+            scope = translate(_("scope_client", default="The whole client"))
+        items.append({"start": row.start_at, "end": row.end_at, "reason": row.reason, "scope": scope,
+                      "current": row.start_at <= request.now})
+    return items
+
+
+def unavailability_form(request, folder, counter=None):
+    schema = UnavailabilityForm()
+    if request.has_permission(P.OVERRIDE_NOTICE, folder):
+        schema.add(override_node())
+    return action_form(request, schema, "unavailability-form", request.resource_url(folder, "unavailability"),
+                       [("declare", _("Declare the unavailability"), "btn-primary")], counter or itertools.count())
+
+
+def earliest_unavailability_day(request, folder):
+    """Rule 6: declared today, an unavailability may start on this day at the earliest (8 days' notice)."""
+    tz = ZoneInfo(client_folder_of(folder).client.timezone)
+    day = request.now.astimezone(tz).date() + timedelta(days=UNAVAILABILITY_NOTICE_DAYS)
+    return format_date(day, "EEEE d MMMM y", locale=request.locale_name)
+
+
+def folder_extras(request, folder, failed_form=None):
+    """The parts of a folder home that come from the appointment's life."""
+    may_declare = isinstance(folder, (ClientFolder, ZoneFolder, AgentFolder)) and request.has_permission(
+        P.DECLARE_UNAVAILABILITY, folder)
+    form = None
+    if failed_form is not None:
+        form = failed_form.render()
+    elif may_declare:
+        form = unavailability_form(request, folder).render()
+    return {
+        "changes": folder_changes(request, folder),
+        "unavailabilities": unavailabilities_of(request, folder)
+        if isinstance(folder, (ClientFolder, ZoneFolder, AgentFolder)) else None,
+        "unavailability_form": form,
+        "may_override": request.has_permission(P.OVERRIDE_NOTICE, folder),
+        "earliest_unavailability": earliest_unavailability_day(request, folder),
+    }
+
+
+def declare_from_form(context, request):
+    """Validate and declare: (form, how many appointments it flagged), or (form, None) with the errors on it."""
+    form = unavailability_form(request, context)
+    appstruct = validate_form(form, request)
+    if appstruct is None:
+        request.response.status_int = 400
+        return form, None
+    client = client_folder_of(context).client
+
+    def perform():
+        start = local_moment(appstruct["start"], client.timezone, "start")
+        end = local_moment(appstruct["end"], client.timezone, "end")
+        return declare_unavailability(
+            request.dbsession, client, start=start, end=end, reason=appstruct["reason"], actor=request.user,
+            now=request.now, agent=getattr(context, "agent", None), zone=getattr(context, "zone", None),
+            override_reason=appstruct.get("override"),
+            may_override=request.has_permission(P.OVERRIDE_NOTICE, context),
+        )
+
+    created, violation = attempt(request, perform)
+    if violation is not None:
+        refused(request, form, violation)
+        return form, None
+    return form, flagged_by(request, created)
+
+
+def flagged_by(request, unavailability):
+    """How many appointments the new unavailability flagged, as its history line recorded it."""
+    change = request.dbsession.execute(
+        select(Change).where(Change.client_id == unavailability.client_id, Change.subject == "unavailability",
+                             Change.actor_id == request.user.id, Change.at == unavailability.created_at)
+        .order_by(Change.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return (change.after or {}).get("flagged", 0) if change is not None else 0
+
+
+def feed_panel(request, folder, secret=None):
+    """What the folder shows about the user's feed, or None when the user may not have one here."""
+    if not isinstance(folder, (AgentFolder, ZoneFolder)) or not request.has_permission(P.CALENDAR_FEED, folder):
+        return None
+    feed = active_feed(request.dbsession, request.user, scope_of(folder))
+    url = request.resource_url(request.root, "feeds", secret + SUFFIX) if secret else None
+    return {"feed": feed, "url": url}
