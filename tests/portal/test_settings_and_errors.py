@@ -34,6 +34,7 @@ def test_every_code_of_the_spec_has_a_status():
                   "quota_exhausted", "slot_taken", "outside_schedule", "agent_unavailable", "hold_expired",
                   "slot_held", "validation_error", "unauthenticated", "forbidden", "not_found", "conflict"}
     spec_codes.add("template_invalid")  # §8: a mail template that does not render
+    spec_codes |= {"payload_too_large", "unsupported_media_type"}  # issue 13: a body too large, or not JSON
     assert spec_codes == set(STATUS_BY_CODE)
     assert all(400 <= status < 500 for status in STATUS_BY_CODE.values())
 
