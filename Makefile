@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INI ?= development.ini
 export PYTHONWARNINGS ?= ignore::UserWarning:pyramid.asset
 
-.PHONY: install catalog migrate demo-data run worker test services bench soak clean
+.PHONY: install catalog migrate demo-data run worker test fuzz services bench soak clean
 
 install: $(VENV)/.installed catalog
 
@@ -45,6 +45,13 @@ services:
 test: install services
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2
+
+# The deep run of the API fuzzer (README, "Bad input"): every operation of the OpenAPI document, as
+# every role, with new random data each run, on PostgreSQL. FUZZ_EXAMPLES per operation, role and mode.
+FUZZ_EXAMPLES ?= 60
+fuzz: install services
+	PORTAL_TEST_DATABASES=postgresql PORTAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -n 2 -q -p no:cacheprovider \
+	  tests/functional/test_fuzz.py
 
 # The load benchmark (benchmarks/README.md): gunicorn + wrk on PostgreSQL, about 10 minutes.
 bench: install services

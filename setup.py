@@ -34,6 +34,7 @@ tests_require = [
     "WebTest",
     "jsonschema",
     "openapi-spec-validator",
+    "schemathesis>=4.30,<5",  # the OpenAPI fuzzer of tests/functional/test_fuzz.py (and make fuzz)
     "import-linter",  # the layer contracts of .importlinter
     "aiosmtpd",  # a real SMTP server the mail tests start, stop and start again
     # End-to-end tests in Debian's chromium (tests/browser); no browser is downloaded.

@@ -36,8 +36,16 @@ def iso_week(day):
 
 @lru_cache(maxsize=64)
 def public_holidays(country, year):
-    """The public holidays of a country in a year (8 December in Italy, and so on)."""
-    return frozenset(holidays.country_holidays(country, years=year))
+    """The public holidays of a country in a year (8 December in Italy, and so on).
+
+    A client saved with a country the library does not know (before countries were checked)
+    cannot have its calendar computed: a refusal naming the field to correct, not a 500."""
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except NotImplementedError:
+        raise RuleViolation("conflict", _("unsupported_client_country", default="The client's country (${country}) "
+                                          "is not supported, so its public holidays are unknown: correct the "
+                                          "client's country.", mapping={"country": country}), "country")
 
 
 def local_span(day, start_time, end_time, tz):

@@ -7,7 +7,7 @@ from campaigns.schemas import ListOf, each_item
 from portal.i18n import _
 from portal.models import ROLES
 from portal.schemas import MIN_PASSWORD_LENGTH, CSRFSchema
-from portal.schemas_api import StrictInt, name_node, new_name_node, slug_node
+from portal.schemas_api import DATE_RANGE, StrictInt, name_node, new_name_node, slug_node
 
 
 # The column holds 254 characters: a longer address must be a 400, not a database error.
@@ -92,7 +92,7 @@ def _exception_times(node, value):
 class ExceptionCreate(colander.MappingSchema):
     """A dated opening, or a closure of a whole day (no times) or of part of it."""
 
-    day = colander.SchemaNode(colander.Date())
+    day = colander.SchemaNode(colander.Date(), validator=DATE_RANGE)
     kind = colander.SchemaNode(colander.String(), validator=colander.OneOf(("opening", "closure")))
     start = colander.SchemaNode(colander.Time(), missing=None)
     end = colander.SchemaNode(colander.Time(), missing=None)
@@ -103,7 +103,7 @@ class ExceptionCreate(colander.MappingSchema):
 
 
 class ClosedDayCreate(colander.MappingSchema):
-    day = colander.SchemaNode(colander.Date())
+    day = colander.SchemaNode(colander.Date(), validator=DATE_RANGE)
     zone = colander.SchemaNode(colander.String(), missing=None)
     agent = colander.SchemaNode(colander.String(), missing=None)
     reason = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing="")
@@ -115,7 +115,7 @@ class ClosedDayCreate(colander.MappingSchema):
 class ExceptionForm(CSRFSchema):
     """A dated opening or closure, typed in the agent's schedule page."""
 
-    day = colander.SchemaNode(colander.Date(), title=_("Day"),
+    day = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, title=_("Day"),
                               widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
     kind = colander.SchemaNode(
         colander.String(), title=_("Kind"), validator=colander.OneOf(("opening", "closure")),
@@ -156,7 +156,7 @@ def deferred_scope_validator(node, kw):
 class ClosedDayForm(CSRFSchema):
     """An extra closed day (beyond public holidays) for the client, one zone or one agent."""
 
-    day = colander.SchemaNode(colander.Date(), title=_("Day"),
+    day = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, title=_("Day"),
                               widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
     scope = colander.SchemaNode(colander.String(), title=_("Closed for"), widget=deferred_scope_widget,
                                 validator=deferred_scope_validator, default="client")

@@ -1,12 +1,13 @@
 """API bodies of clients, campaigns and steps (spec §9.1)."""
 import colander
 import deform
+import holidays
 
 from campaigns.fields import StrictBoolean
 from campaigns.models import FIELD_KINDS
 from portal.i18n import _
 from portal.schemas import CSRFSchema
-from portal.schemas_api import StrictInt, name_node, new_name_node, slug_node, timezone_validator
+from portal.schemas_api import DATE_RANGE, StrictInt, name_node, new_name_node, slug_node, timezone_validator
 
 
 class NullableInt(StrictInt):
@@ -32,6 +33,17 @@ def optional_email(node, value):
         colander.Email()(node, value)
 
 
+# The countries whose public holidays the `holidays` library knows: another code would leave the
+# agents' calendars without their holidays, or fail when the slots are computed (issue 13).
+SUPPORTED_COUNTRIES = frozenset(code for code in holidays.list_supported_countries() if len(code) == 2)
+
+
+def country_validator(node, value):
+    if value not in SUPPORTED_COUNTRIES:
+        raise colander.Invalid(node, _("unsupported_country", default="Country not supported: its public holidays "
+                                                                      "are not known (use a code such as IT)."))
+
+
 def optional_range(low, high):
     def validate(node, value):
         if value is not None:
@@ -43,7 +55,7 @@ class ClientCreate(colander.MappingSchema):
     slug = slug_node()
     name = name_node()
     timezone = colander.SchemaNode(colander.String(), validator=timezone_validator, missing="Europe/Rome")
-    country = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[A-Z]{2}\Z"), missing="IT")
+    country = colander.SchemaNode(colander.String(), validator=country_validator, missing="IT")
     account_manager = colander.SchemaNode(colander.String(), validator=colander.Email(), missing=None)
 
 
@@ -52,7 +64,7 @@ class ClientUpdate(colander.MappingSchema):
 
     name = new_name_node()
     timezone = colander.SchemaNode(colander.String(), validator=timezone_validator, missing=colander.drop)
-    country = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[A-Z]{2}\Z"), missing=colander.drop)
+    country = colander.SchemaNode(colander.String(), validator=country_validator, missing=colander.drop)
     # E-mail of the new account manager, or null for none: admins only.
     account_manager = colander.SchemaNode(NullableEmail(), validator=optional_email, missing=colander.drop)
 
@@ -81,8 +93,8 @@ def _valid_range(node, value):
 
 class StepCreate(colander.MappingSchema):
     quantity = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 1_000_000))
-    valid_from = colander.SchemaNode(colander.Date(), missing=None)
-    valid_to = colander.SchemaNode(colander.Date(), missing=None)
+    valid_from = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, missing=None)
+    valid_to = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, missing=None)
     description = colander.SchemaNode(colander.String(), validator=colander.Length(max=500), missing="")
 
     def validator(self, node, value):
@@ -93,8 +105,8 @@ class StepUpdate(colander.MappingSchema):
     """PATCH of a draft step's terms: only what is sent changes (the dates are checked together after)."""
 
     quantity = colander.SchemaNode(StrictInt(), validator=colander.Range(1, 1_000_000), missing=colander.drop)
-    valid_from = colander.SchemaNode(colander.Date(), missing=colander.drop)
-    valid_to = colander.SchemaNode(colander.Date(), missing=colander.drop)
+    valid_from = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, missing=colander.drop)
+    valid_to = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, missing=colander.drop)
     description = colander.SchemaNode(colander.String(), validator=colander.Length(max=500), missing=colander.drop)
 
 
@@ -149,9 +161,9 @@ class StepForm(CSRFSchema):
         validator=colander.Range(1, 1_000_000, min_err=_("step_quantity_positive",
                                                          default="A step buys at least one appointment.")),
         widget=deform.widget.TextInputWidget(attributes={"type": "number", "min": "1"}))
-    valid_from = colander.SchemaNode(colander.Date(), title=_("Valid from"), missing=None,
+    valid_from = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, title=_("Valid from"), missing=None,
                                      widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
-    valid_to = colander.SchemaNode(colander.Date(), title=_("Valid to"), missing=None,
+    valid_to = colander.SchemaNode(colander.Date(), validator=DATE_RANGE, title=_("Valid to"), missing=None,
                                    widget=deform.widget.TextInputWidget(attributes={"type": "date"}))
     description = colander.SchemaNode(colander.String(), title=_("Description"), missing="",
                                       validator=colander.Length(max=500), widget=deform.widget.TextAreaWidget(rows=3))
@@ -233,7 +245,8 @@ class ClientEditForm(CSRFSchema):
     country = colander.SchemaNode(
         colander.String(), title=_("Country"), default="IT", preparer=lambda value: value.strip().upper()
         if isinstance(value, str) else value,
-        validator=colander.Regex(r"^[A-Z]{2}\Z", _("bad_country", default="Two letters, e.g. IT.")),
+        validator=colander.All(colander.Regex(r"^[A-Z]{2}\Z", _("bad_country", default="Two letters, e.g. IT.")),
+                               country_validator),
         description=_("country_help", default="Its public holidays close the agents' calendars."))
     account_manager = colander.SchemaNode(colander.String(), title=_("Account manager"), missing="",
                                           widget=deferred_account_manager_widget,

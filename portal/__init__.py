@@ -32,6 +32,7 @@ def main(global_config, **settings):
 
 
 def includeme(config):
+    config.include("portal.hardening")
     config.include("portal.db")
     config.include("portal.i18n")
     config.include("portal.security")

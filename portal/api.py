@@ -2,16 +2,23 @@
 import colander
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import exception_view_config, view_config
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from portal.errors import RuleViolation
+from portal.hardening import PARSED_JSON
 from portal.i18n import _
 
+NOT_PARSED = object()
 API_ROUTE = "api"
 API_PREFIX = "/api/v1"
 # Two requests creating the same slug or e-mail at once: the loser meets the unique
 # constraint at flush, after the service's own check passed. Still a clean refusal.
 DUPLICATE = RuleViolation("conflict", _("already_exists", default="This name is already in use."))
+# The last line of defence behind the schemas: a value the database itself refuses (a text longer
+# than its column, a number out of its range) is still the caller's bad input, and the request's
+# transaction is rolled back whole.
+OUT_OF_COLUMN = RuleViolation("validation_error", _("value_out_of_range", default="A value is too long or out of "
+                                                                                   "range."))
 
 
 def api_view(**settings):
@@ -25,8 +32,9 @@ def is_api_request(request):
 
 
 def json_body(request):
+    body = request.environ.get(PARSED_JSON, NOT_PARSED)  # parsed and checked once by portal.hardening
     try:
-        body = request.json_body
+        body = request.json_body if body is NOT_PARSED else body
     except ValueError:
         raise RuleViolation("validation_error", _("malformed_json", default="The body is not valid JSON."))
     if not isinstance(body, dict):
@@ -112,6 +120,11 @@ def api_rule_violation(exc, request):
 @exception_view_config(IntegrityError, route_name=API_ROUTE, renderer="json")
 def api_integrity_error(exc, request):
     return error_response(request, DUPLICATE)
+
+
+@exception_view_config(DataError, route_name=API_ROUTE, renderer="json")
+def api_data_error(exc, request):
+    return error_response(request, OUT_OF_COLUMN)
 
 
 @exception_view_config(HTTPForbidden, route_name=API_ROUTE, renderer="json")

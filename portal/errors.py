@@ -11,6 +11,8 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "quota_exhausted": 409,
     "slot_taken": 409,
     "slot_held": 409,
@@ -36,6 +38,9 @@ DEFAULT_MESSAGES = {
     "forbidden": _("forbidden", default="You are not allowed to do this."),
     "not_found": _("not_found", default="This page or resource does not exist."),
     "conflict": _("conflict", default="This conflicts with the current state."),
+    "payload_too_large": _("payload_too_large", default="The request is larger than ${limit} bytes."),
+    "unsupported_media_type": _("unsupported_media_type", default="The API takes JSON bodies only "
+                                                                   "(Content-Type: application/json)."),
     "quota_exhausted": _(
         "quota_exhausted",
         default="The campaign has used up its purchased appointments: book on another campaign.",

@@ -9,8 +9,15 @@ LOCALE_COOKIE = "_LOCALE_"
 
 
 def negotiate_locale(request):
-    """?_LOCALE_= then the cookie, then the browser's Accept-Language, else Italian."""
-    for candidate in (request.params.get(LOCALE_COOKIE), request.cookies.get(LOCALE_COOKIE)):
+    """?_LOCALE_= then the cookie, then the browser's Accept-Language, else Italian.
+
+    Only the query string: the body may be one that cannot be parsed, and the refusal of it
+    is itself translated (issue 13: a multipart body without boundary made every error a 500)."""
+    try:
+        asked = request.GET.get(LOCALE_COOKIE)
+    except UnicodeDecodeError:
+        asked = None
+    for candidate in (asked, request.cookies.get(LOCALE_COOKIE)):
         if candidate in LOCALES:
             return candidate
     best = request.accept_language.lookup(LOCALES, default=DEFAULT_LOCALE)

@@ -1,6 +1,6 @@
 """Colander pieces shared by the API schemas of every package."""
 import re
-from datetime import datetime
+from datetime import date, datetime, timezone
 from zoneinfo import available_timezones
 
 import colander
@@ -28,6 +28,16 @@ def new_name_node():
                                missing=colander.drop)
 
 
+# The times the portal deals in. Before 1972 some zones still had offsets in seconds (Rome's
+# local mean time, +00:49:56, until 1893), which ISO 8601 with ±HH:MM cannot write (issue 13);
+# past 9999 the conversions overflow. Both ends are far from any appointment.
+EARLIEST = datetime(1980, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+OUT_OF_RANGE = _("date_out_of_range", default="The date must be between 1980 and 2099.")
+DATE_RANGE = colander.Range(min=EARLIEST.date(), max=date(LATEST.year - 1, 12, 31), min_err=OUT_OF_RANGE,
+                            max_err=OUT_OF_RANGE)
+
+
 def timezone_validator(node, value):
     if value not in available_timezones():
         raise colander.Invalid(node, _("unknown_timezone", default="Unknown time zone."))
@@ -47,9 +57,12 @@ class AwareDateTime(colander.DateTime):
             raise colander.Invalid(node, _("bad_datetime", default="A date and time in ISO 8601 with an offset."))
         if value.tzinfo is None:
             raise colander.Invalid(node, _("missing_offset", default="The time needs an offset, e.g. +01:00."))
-        if not 1 < value.year < 9999:  # beyond, converting to UTC or adding the duration overflows
-            raise colander.Invalid(node, _("bad_datetime", default="A date and time in ISO 8601 with an offset."))
+        if not EARLIEST <= value < LATEST:
+            raise colander.Invalid(node, OUT_OF_RANGE)
         return value
+
+
+INTEGER_MIN, INTEGER_MAX = -2**31, 2**31 - 1  # PostgreSQL's INTEGER
 
 
 class StrictInt(colander.Int):
@@ -60,6 +73,8 @@ class StrictInt(colander.Int):
             return colander.null
         if isinstance(cstruct, bool) or not isinstance(cstruct, int):
             raise colander.Invalid(node, _("integer_expected", default="A whole number is expected."))
+        if not INTEGER_MIN <= cstruct <= INTEGER_MAX:  # before any rule: no INTEGER column holds it
+            raise colander.Invalid(node, _("number_out_of_range", default="The number is out of range."))
         return cstruct
 
 

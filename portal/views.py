@@ -3,10 +3,10 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 
-from portal.api import DUPLICATE, api_view, error_response
+from portal.api import DUPLICATE, OUT_OF_COLUMN, api_view, error_response
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
 from portal.i18n import LOCALE_COOKIE, LOCALES, _, translate
@@ -101,6 +101,12 @@ def bad_csrf_view(exc, request):
 def integrity_error_view(exc, request):
     request.response.status_int = DUPLICATE.status
     return error_page(request, DUPLICATE)
+
+
+@exception_view_config(DataError, renderer="portal:templates/error.jinja2")
+def data_error_view(exc, request):
+    request.response.status_int = OUT_OF_COLUMN.status
+    return error_page(request, OUT_OF_COLUMN)
 
 
 @exception_view_config(RuleViolation, renderer="portal:templates/error.jinja2")

@@ -37,7 +37,9 @@ BASE_SETTINGS = {
     # in tests/functional/test_signin_security.py, which sets them.
     "portal.session_idle_minutes": str(365 * 24 * 60),
     "portal.session_lifetime_hours": str(365 * 24),
+    "portal.max_body_bytes": "1000000",
 }
+BODY_LIMIT = 1_000_000
 
 
 def alembic_config():

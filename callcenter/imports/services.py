@@ -6,10 +6,10 @@ calendar still hold. The first bad row stops the import with its row number
 and field, and the request's transaction writes nothing of the file.
 """
 from datetime import date, datetime
+from zipfile import BadZipFile, ZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-from zipfile import BadZipFile
 
 from agents.services import agent_by_slug
 from callcenter.booking.services import (check_agent_of_campaign, flush_refusing_overlaps, lock_agent_calendar,
@@ -26,7 +26,18 @@ from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
 
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # portal.import_max_rows
+# portal.import_max_unzipped_bytes: what an .xlsx may decompress to. A 10 MB upload can inflate to
+# gigabytes (a zip bomb); the members' declared sizes are checked before anything is decompressed,
+# and Python's zipfile never yields more than a member declares.
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+XLSX_MEMBERS = ("[Content_Types].xml", "xl/workbook.xml")
+
+
+def import_limits(settings):
+    """(rows, unzipped bytes) allowed per import, from the ini."""
+    return (int(settings.get("portal.import_max_rows") or MAX_ROWS),
+            int(settings.get("portal.import_max_unzipped_bytes") or MAX_UNZIPPED_BYTES))
 # Spreadsheet headers, Italian or English, and the booking body's field each one fills.
 COLUMNS = {
     "agent": ("agente", "agent"),
@@ -68,10 +79,10 @@ def import_appointments(dbsession, *, campaign, rows, imported_by, now, row_numb
     return appointments
 
 
-def validated_rows(rows):
+def validated_rows(rows, max_rows=MAX_ROWS):
     """The API's rows, each checked like a booking body: the first error names its row."""
-    if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
-        raise too_many_rows() if isinstance(rows, list) and rows else RuleViolation(
+    if not isinstance(rows, list) or not 1 <= len(rows) <= max_rows:
+        raise too_many_rows(max_rows) if isinstance(rows, list) and rows else RuleViolation(
             "validation_error", _("import_rows_expected", default="A list of rows is expected."), "rows")
     result = []
     for index, row in enumerate(rows):
@@ -138,11 +149,13 @@ def at_row(violation, row, field, column=None):
 # --- The spreadsheet -----------------------------------------------------------------------
 
 
-def rows_from_xlsx(stream, campaign):
+def rows_from_xlsx(stream, campaign, max_rows=MAX_ROWS, max_unzipped_bytes=MAX_UNZIPPED_BYTES):
     """(rows, row numbers) of an .xlsx file: a header row, then one appointment a row.
 
     Times without an offset are the client's wall-clock time; a time the clocks skip is refused.
+    The rows are read one at a time (openpyxl's read-only mode) and refused past ``max_rows``.
     """
+    check_xlsx_archive(stream, max_unzipped_bytes)
     sheet = open_sheet(stream)
     lines = sheet.iter_rows(values_only=True)
     header = next(lines, None)
@@ -153,8 +166,8 @@ def rows_from_xlsx(stream, campaign):
     for number, values in enumerate(lines, start=2):
         if all(value in (None, "") for value in values):
             continue
-        if len(rows) == MAX_ROWS:
-            raise too_many_rows()
+        if len(rows) == max_rows:
+            raise too_many_rows(max_rows)
         rows.append(row_from_cells(columns, values, number, len(rows), campaign.client.timezone))
         numbers.append(number)
     if not rows:
@@ -162,12 +175,37 @@ def rows_from_xlsx(stream, campaign):
     return rows, numbers
 
 
+def not_xlsx():
+    return RuleViolation("validation_error", _("import_not_xlsx", default="This is not an Excel (.xlsx) file."), "file")
+
+
+def check_xlsx_archive(stream, max_unzipped_bytes):
+    """Refuse what is no .xlsx, or one that would decompress past the limit, before reading a cell."""
+    try:
+        with ZipFile(stream) as archive:
+            members = archive.infolist()
+    except (BadZipFile, OSError, ValueError, EOFError):
+        raise not_xlsx()
+    finally:
+        stream.seek(0)
+    names = {member.filename for member in members}
+    if not all(name in names for name in XLSX_MEMBERS):
+        raise not_xlsx()
+    if sum(member.file_size for member in members) > max_unzipped_bytes:
+        raise RuleViolation("payload_too_large", _("import_unzipped_too_large", default="The file decompresses to "
+                                                   "more than ${megabytes} MB: split it into smaller files.",
+                                                   mapping={"megabytes": max_unzipped_bytes // (1024 * 1024)}),
+                            "file")
+
+
 def open_sheet(stream):
     try:
-        return load_workbook(stream, read_only=True, data_only=True).worksheets[0]
+        sheet = load_workbook(stream, read_only=True, data_only=True).worksheets[0]
+        # The sheet's declared size may be A1:XFD1048576: rows would be padded to 16,384 cells.
+        sheet.reset_dimensions()
+        return sheet
     except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, IndexError):
-        raise RuleViolation("validation_error", _("import_not_xlsx", default="This is not an Excel (.xlsx) file."),
-                            "file")
+        raise not_xlsx()
 
 
 def read_header(header, campaign):
@@ -277,9 +315,9 @@ def cell_json(value):
     return value
 
 
-def too_many_rows():
+def too_many_rows(max_rows=MAX_ROWS):
     return RuleViolation("validation_error", _("import_too_many_rows", default="At most ${count} rows per import.",
-                                               mapping={"count": MAX_ROWS}), "rows")
+                                               mapping={"count": max_rows}), "rows")
 
 
 def template_workbook(campaign):

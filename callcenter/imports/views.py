@@ -5,7 +5,8 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from callcenter.imports.services import import_appointments, rows_from_xlsx, template_workbook, validated_rows
+from callcenter.imports.services import (import_appointments, import_limits, rows_from_xlsx, template_workbook,
+                                         validated_rows)
 from callcenter.appointments.resources import CampaignAppointments
 from callcenter.appointments.serialize import appointment_json
 from portal import permissions as P
@@ -23,7 +24,8 @@ def import_api(context, request):
     unknown = sorted(set(body) - {"rows"})
     if unknown:
         raise RuleViolation("validation_error", _("unknown_field", default="Unknown field."), unknown[0])
-    rows = validated_rows(body.get("rows"))
+    max_rows, _unzipped = import_limits(request.registry.settings)
+    rows = validated_rows(body.get("rows"), max_rows)
     appointments = import_appointments(request.dbsession, campaign=context.__parent__.campaign, rows=rows,
                                        imported_by=request.user, now=request.now)
     request.response.status_int = 201
@@ -41,7 +43,8 @@ def import_page(context, request):
 def import_upload(context, request):
     campaign = context.__parent__.campaign
     try:
-        rows, numbers = rows_from_xlsx(uploaded_file(request), campaign)
+        max_rows, max_unzipped_bytes = import_limits(request.registry.settings)
+        rows, numbers = rows_from_xlsx(uploaded_file(request), campaign, max_rows, max_unzipped_bytes)
         appointments = import_appointments(request.dbsession, campaign=campaign, rows=rows, row_numbers=numbers,
                                            imported_by=request.user, now=request.now)
     except RuleViolation as violation:

@@ -69,7 +69,7 @@ def pending_requests(request, client_slug=None, campaign_slug=None):
 
 def parse_sort(value):
     """("forecast", False) from "forecast", ("taken", True) from "-taken"; an unknown key is a 400."""
-    value = (value or DEFAULT_SORT).strip()
+    value = DEFAULT_SORT if value is None else value  # "" or " taken" are no column (the API documents an enum)
     descending = value.startswith("-")
     key = value[1:] if descending else value
     if key not in SORT_KEYS:

@@ -26,7 +26,7 @@ from portal.errors import STATUS_BY_CODE
 from portal.openapi import load_document
 from portal.resources import Root
 from portal.signin_views import SignInLog
-from tests.conftest import NOW
+from tests.conftest import BODY_LIMIT, NOW
 from tests.factories import Tenant, make_campaign, make_token, make_user
 
 DOCUMENT_URI = "urn:portal:openapi"
@@ -887,6 +887,23 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
     api.call("post", life + "/outcome", token["agent"], body={"outcome": "no_show"}, **second)
     api.call("post", life + "/confirmation-call", token["operator"], body={"result": "disowned"}, **second)
     api.call("get", life + "/history", token["agent"], **second)
+
+    # Any operation: a query string that is not UTF-8 is refused before any view (issue 13).
+    names = {**first, "zone": tenant.zone.slug, "agent": tenant.agent.slug}
+    for method, path in sorted(LIFE_OPERATIONS):
+        answer = testapp.request("/api/v1" + path.format(**names) + "?q=%FF", method=method.upper(), status=400,
+                                 headers={"Authorization": f"Bearer {token['admin']}"})
+        response_validator(document, method, path, 400).validate(answer.json)
+        api.statuses.add((method, path, "400"))
+        if "requestBody" not in operation(document, method, path):
+            continue
+        for body, content_type, status in [(b" " * (BODY_LIMIT + 1), "application/json", 413),
+                                           (b"reason=other", "application/x-www-form-urlencoded", 415)]:
+            answer = testapp.request("/api/v1" + path.format(**names), method=method.upper(), body=body,
+                                     status=status, headers={"Authorization": f"Bearer {token['admin']}",
+                                                             "Content-Type": content_type})
+            response_validator(document, method, path, status).validate(answer.json)
+            api.statuses.add((method, path, str(status)))
 
     for method, path in sorted(LIFE_OPERATIONS):
         # 503 is the database failing under any operation: tests/portal/test_database_faults.py gives it.
