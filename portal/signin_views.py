@@ -1,5 +1,6 @@
 """Signing in (issue 14): the login with its lockout, the two-factor step, enrolment, the forgotten
 password, the user's recent sign-ins and other sessions, and the admins' sign-in audit (/sign-ins)."""
+import ipaddress
 from datetime import datetime, timedelta, timezone
 
 import segno
@@ -20,6 +21,8 @@ from portal.passwords import request_reset, reset_password
 from portal.resources import Resource, Root, home_url
 from portal.schemas import CodeSchema, ForgottenPasswordSchema, LoginSchema, PasswordResetSchema
 from portal.security import SESSION_KEY
+
+EMAIL_LENGTH = 254  # users.email and sign_in_failures.key
 
 PENDING_USER = "pending_user_id"  # password right, second step (code or enrolment) still to do
 PENDING_SINCE = "pending_since"
@@ -346,12 +349,27 @@ def target_user(request):
     return user
 
 
+def unlock_target(request):
+    """The e-mail (as counted: it may belong to nobody) and the address an admin unlocks, checked like
+    any input: they are stored in the audit and echoed in the confirmation."""
+    email = request.POST.get("email", "").strip().lower()
+    if not email or len(email) > EMAIL_LENGTH or "@" not in email:
+        raise RuleViolation("validation_error", _("unlock_email_invalid", default="Give the e-mail address to "
+                                                  "unlock (at most 254 characters)."), "email")
+    ip = request.POST.get("ip", "").strip() or None
+    if ip is not None:
+        try:
+            ip = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise RuleViolation("validation_error", _("unlock_ip_invalid", default="Not an IP address."), "ip")
+    return email, ip
+
+
 @view_config(context=SignInLog, name="unlock", request_method="POST", permission=P.MANAGE_SIGN_IN)
 def unlock_view(context, request):
-    email = request.POST.get("email", "").strip().lower()
+    email, ip = unlock_target(request)
     user = signin.user_by_email(request.dbsession, email)
-    signin.forget_failures(request.dbsession, throttle_of(request), request.now, email=email,
-                           ip=request.POST.get("ip", "").strip() or None)
+    signin.forget_failures(request.dbsession, throttle_of(request), request.now, email=email, ip=ip)
     signin.record_for(request, signin.UNLOCKED, user=user, email=email, actor=request.user)
     flash(request, _("account_unlocked", default="${email} can log in again.", mapping={"email": email}))
     return HTTPFound(request.resource_url(context))

@@ -58,5 +58,5 @@ class CheckedTestApp(webtest.TestApp):
 
     def do_request(self, req, status=None, expect_errors=None):
         response = super().do_request(req, status=status, expect_errors=expect_errors)
-        assert_no_inline_script(response, f"{req.method} {req.path_qs}")
+        assert_no_inline_script(response, f"{req.method} {req.environ.get('PATH_INFO', '')}")  # raw: may not be UTF-8
         return response

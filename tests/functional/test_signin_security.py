@@ -216,6 +216,18 @@ def test_an_admin_unlocks_an_account_and_it_is_recorded(testapp, tenant, dbsessi
     assert "unlocked" in events(dbsession, address=email)
 
 
+@pytest.mark.parametrize(("email", "ip"), [
+    ("x" * 250 + "@example.test", ""),  # longer than any e-mail the portal stores
+    ("", ""),
+    ("someone@example.test", "300.1.2.3"),
+])
+def test_an_unlock_naming_no_valid_account_or_address_is_refused_and_writes_nothing(testapp, tenant, dbsession,
+                                                                                     email, ip):
+    login(testapp, tenant.admin)
+    testapp.post("/sign-ins/unlock", {"csrf_token": csrf_token(testapp), "email": email, "ip": ip}, status=400)
+    assert events(dbsession, kind="unlocked") == []
+
+
 def test_portal_manage_unlocks_and_resets_two_factor(tenant, dbsession, app, capsys, clock):
     from argparse import Namespace
     from types import SimpleNamespace
