@@ -203,18 +203,21 @@ def deliver(context, job_id):
         return "outcome unknown"
     note = ("refused for good: " + "; ".join(f"{address} {reply}" for address, reply in refused.items())
             if refused else None)
-    mark_done(context, job_id, note)
+    mark_done(context, job_id, note, mail)
     return "sent"
 
 
-def mark_done(context, job_id, note=None):
+def mark_done(context, job_id, note=None, mail=None):
     """The server accepted the mail: record it, a few times if the database falters. If it never
-    succeeds the row stays claimed, which is what keeps it from being sent again."""
+    succeeds the row stays claimed, which is what keeps it from being sent again. The body is dropped
+    then: it may hold a password-reset link or a prospect's details, which the outbox need not keep."""
+    values = {"done_at": context.clock(), "sending_at": None, "last_error": note}
+    if mail is not None:
+        values["kwargs"] = {key: value for key, value in mail.items() if key != "body"}
     for wait in (*MARK_DONE_WAITS, None):
         try:
             with context.session_factory() as session:
-                session.execute(update(OutboxJob).where(OutboxJob.id == job_id)
-                                .values(done_at=context.clock(), sending_at=None, last_error=note))
+                session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(**values))
                 session.commit()
             return True
         except Exception:

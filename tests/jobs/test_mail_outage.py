@@ -123,6 +123,7 @@ def assert_each_mail_received_once(dbsession, smtp, tenant):
     assert sorted(smtp.inbox.message_ids()) == sorted(row.kwargs["message_id"] for row in rows)
     assert len(set(smtp.inbox.message_ids())) == len(rows)  # none twice
     assert [(row.done_at is not None, row.sending_at, row.failed_at) for row in rows] == [(True, None, None)] * len(rows)
+    assert not any("body" in row.kwargs for row in rows)  # a sent mail's text is not kept
     # The business side, once: one alert, one notice per request and per decision.
     assert dbsession.execute(select(QuotaAlert.threshold).where(QuotaAlert.campaign_id == tenant.campaign.id)
                              ).scalars().all() == [80]
