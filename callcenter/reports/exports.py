@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
@@ -141,7 +142,7 @@ def write_workbook(target, dbsession, *, client, scope, filters, translate, prog
         values = [dated(sheet, value, index) if index in DATE_COLUMNS and value is not None else value
                   for index, value in enumerate(values)]
         values += [field_value(sheet, (own or {}).get(name), kind) for name, _label, kind in fields]
-        sheet.append(values)
+        sheet.append(row_of(values))
         done += 1
         if progress is not None and done % batch == 0:
             progress(done)
@@ -177,7 +178,7 @@ def write_totals(sheet, report, translate):
         sheet.append([])
         sheet.append([heading_cell(sheet, translate(title))] + [heading_cell(sheet, h) for h in headings])
         for row in rows:
-            sheet.append([label(row)] + counts(row))
+            sheet.append(row_of([label(row)] + counts(row)))
 
 
 def column_letter(index):
@@ -186,8 +187,18 @@ def column_letter(index):
     return get_column_letter(index + 1)
 
 
+def excel_text(value):
+    """Text as a worksheet may hold it: the control characters Excel refuses (a field's label or a
+    prospect's notes may carry one) are dropped, or the whole export would fail."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def row_of(values):
+    return [excel_text(value) for value in values]
+
+
 def heading_cell(sheet, text):
-    cell = WriteOnlyCell(sheet, value=text)
+    cell = WriteOnlyCell(sheet, value=excel_text(text))
     cell.font = BOLD
     return cell
 
@@ -215,7 +226,7 @@ def field_value(sheet, value, kind):
         return cell
     if isinstance(value, (dict, list)):
         return str(value)
-    return value
+    return excel_text(value)
 
 
 def file_name(client, folder, today):

@@ -4,6 +4,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from campaigns.services import add_campaign_field
 from tests.callcenter.reports.fixtures import Folder
 from tests.factories import Tenant
 from tests.functional.conftest import login
@@ -156,3 +157,18 @@ def test_a_small_export_downloads_at_once_with_the_pages_numbers(testapp, folder
     assert appointments.freeze_panes == "A2"
     totals_rows = list(totals_sheet.iter_rows(values_only=True))
     assert totals_rows[1][1:] == (2, 1, 2, 3, 5)
+
+
+def test_control_characters_excel_refuses_are_dropped_from_the_export(testapp, folder, dbsession):
+    """A field's label or a prospect's notes may hold a control character (the API accepts them as
+    text); Excel refuses them in a cell, which would fail the whole export."""
+    tenant = folder.tenant
+    add_campaign_field(dbsession, tenant.campaign, name="bell", label="Squillo\x07", kind="text")
+    folder.appointments[0].notes = "prima\x01riga"
+    dbsession.flush()
+    login(testapp, tenant.client_user)
+    page = testapp.get(paths(tenant)["client"] + "/totals")
+    response = page.forms["export-form"].submit()
+    rows = list(load_workbook(io.BytesIO(response.body)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][-1] == "Squillo"
+    assert "primariga" in [value for row in rows for value in row]
