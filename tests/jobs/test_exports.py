@@ -14,9 +14,6 @@ from tests.functional.conftest import api, login  # noqa: F401 (api: a fixture)
 from tests.jobs.conftest import work
 
 
-
-
-
 @pytest.fixture
 def small_batches(app):
     """Exports from 3 rows are jobs, reporting progress every 2 rows."""
@@ -30,8 +27,6 @@ def small_batches(app):
 @pytest.fixture
 def folder(dbsession):
     return Folder(dbsession)
-
-
 
 
 def ask_for_export(testapp, folder, path, **filters):

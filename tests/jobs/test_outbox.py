@@ -18,7 +18,6 @@ SLOTS = ["2026-11-26T09:00:00+01:00", "2026-11-26T11:00:00+01:00", "2026-11-26T1
          "2026-11-26T16:00:00+01:00", "2026-11-27T09:00:00+01:00"]
 
 
-
 @pytest.fixture
 def quota_of_five(dbsession):
     tenant = Tenant(dbsession, purchased=5)
@@ -30,8 +29,6 @@ def book(testapp, tenant, headers, start, status=201):
     body = {"agent": tenant.agent.slug, "start": start,
             "prospect": {"name": "Bar Centrale", "phone": "+39 02 1234567", "postal_code": "20121"}}
     return testapp.post_json(path, body, headers=headers, status=status)
-
-
 
 
 def alerts(dbsession, tenant):
