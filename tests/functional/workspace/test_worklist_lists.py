@@ -10,7 +10,12 @@ from callcenter.appointments.models import Recovery
 from callcenter.lifecycle.models import ConfirmationCall
 from tests.conftest import NOW
 from tests.factories import Tenant, make_campaign
-from tests.functional.lifecycle.test_lifecycle_pages import THURSDAY_10, TUESDAY_10, book, login
+from tests.functional.lifecycle.test_lifecycle_pages import (
+    THURSDAY_10,
+    TUESDAY_10,
+    book,
+    login,
+)
 
 EARLIER = NOW - timedelta(days=7)  # booked a week ago, before the cutoff
 
@@ -269,7 +274,7 @@ def test_the_worklists_api_is_searched_filtered_and_in_pages(api, tenant, tomorr
     assert listed("/callcenter/confirmations", q="rossi")[0] == [key(rows["pizzeria"])]
     assert listed("/callcenter/confirmations", call="done")[0] == []
     first, answer = listed("/callcenter/confirmations", per_page="3")
-    second, answer2 = listed("/callcenter/confirmations", per_page="3", page="2")
+    second, _answer2 = listed("/callcenter/confirmations", per_page="3", page="2")
     assert (answer["pages"], answer["total"], len(first), len(second)) == (2, 4, 3, 1)
     assert sorted(first + second) == sorted(key(row) for row in rows.values())
     assert listed("/callcenter/confirmations", page="3", per_page="3")[0] == []
