@@ -1,11 +1,9 @@
 """The operators' workspace (spec §6): the campaigns open for booking, and the worklists as JSON, searched,
 filtered and in pages by the database (issue 17)."""
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from callcenter.appointments.resources import CallCenter
 from callcenter.appointments.serialize import appointment_json, call_json, recovery_json
-from callcenter.lifecycle.models import ConfirmationCall
 from callcenter.workspace import schemas, services
 from campaigns.resources import permitted_client_ids
 from campaigns.serialize import campaign_json
@@ -77,22 +75,10 @@ def confirmations(context, request):
     client_ids = permitted_client_ids(request, P.CONFIRMATION_CALL)
     query = services.tomorrow_to_confirm(request.dbsession, schemas.worklist_filters(params), client_ids, request.now)
     listing = api_page(request, query, params)
-    calls = todays_calls(request.dbsession, listing["items"], request.now)
+    calls = services.todays_calls_of(request.dbsession, listing["items"], request.now)
     return {"items": [dict(worklist_item(appointment),
                            call=call_json(calls.get(appointment.id), appointment.client.timezone))
                       for appointment in listing["items"]], **page_numbers(listing)}
-
-
-def todays_calls(dbsession, appointments, now):
-    """{appointment id: its row on today's worklist (today by its client's clock)}, in one query."""
-    if not appointments:
-        return {}
-    calls = dbsession.execute(
-        select(ConfirmationCall).join(services.Client, services.Client.id == ConfirmationCall.client_id).where(
-            ConfirmationCall.appointment_id.in_([appointment.id for appointment in appointments]),
-            services.on_local_day(dbsession, ConfirmationCall.work_date, lambda tz: services.local_day(now, tz)))
-    ).scalars().all()
-    return {call.appointment_id: call for call in calls}
 
 
 @api_view(context=CallCenter, name="rescheduling", request_method="GET", permission=P.CONFIRMATION_CALL)

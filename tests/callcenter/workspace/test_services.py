@@ -104,6 +104,9 @@ def test_todays_calls_are_counted_and_split_by_the_database(dbsession, tenant):
     made = dbsession.execute(services.calls_made(dbsession, filters, None, NOW)).scalars().all()
     assert [c.appointment_id for c in to_make] == [second.id] and [c.appointment_id for c in made] == [first.id]
     assert services.calls_progress(dbsession, filters, None, NOW) == {"done": 1, "to_call": 1}
+    calls = services.todays_calls_of(dbsession, [first, second], NOW)
+    assert (calls[first.id].state, calls[second.id].state) == ("done", "open")
+    assert services.todays_calls_of(dbsession, [first], NOW + timedelta(days=1)) == {}  # tomorrow's list is another
     assert services.calls_progress(dbsession, filters, [], NOW) == {"done": 0, "to_call": 0}
     done_only = WorklistFilters(call="done")
     assert dbsession.execute(services.calls_to_make(dbsession, done_only, None, NOW)).all() == []
