@@ -16,14 +16,15 @@ class Appointment(Base):
     __tablename__ = "appointments"
     __table_args__ = (
         UniqueConstraint("client_id", "number"),
-        Index("ix_appointments_client_start", "client_id", "start_at"),
-        Index("ix_appointments_agent_start", "agent_id", "start_at"),
-        Index("ix_appointments_zone_start", "zone_id", "start_at"),
+        # The folders' lists page by keyset on (start_at, id) (migration 0015): one index range per page.
+        Index("ix_appointments_client_start_id", "client_id", "start_at", "id"),
+        Index("ix_appointments_agent_start_id", "agent_id", "start_at", "id"),
+        Index("ix_appointments_zone_start_id", "zone_id", "start_at", "id"),
         Index("ix_appointments_agent_state", "agent_id", "state"),
         Index("ix_appointments_zone_state", "zone_id", "state"),
         Index("ix_appointments_campaign_state", "campaign_id", "state"),
-        # The campaign's reports and exports over a date range.
-        Index("ix_appointments_campaign_start", "campaign_id", "start_at"),
+        # The campaign's list, reports and exports over a date range.
+        Index("ix_appointments_campaign_start_id", "campaign_id", "start_at", "id"),
         # The confirmation worklist: tomorrow's appointments still to confirm, all clients.
         Index("ix_appointments_state_start", "state", "start_at"),
         Index("ix_appointments_rescheduling_start", "needs_rescheduling", "start_at"),

@@ -1,6 +1,8 @@
 """JSON shape of an appointment, times in the client's time zone (spec §9)."""
 from zoneinfo import ZoneInfo
 
+from callcenter.appointments.cursors import encode_cursor
+
 
 def local_iso(moment, tz):
     return moment.astimezone(ZoneInfo(tz)).isoformat()
@@ -10,10 +12,11 @@ def local_iso_or_none(moment, tz):
     return local_iso(moment, tz) if moment is not None else None
 
 
-def appointment_json(appointment):
+def appointment_json(appointment, tz=None):
     """The appointment as §9.1 names it, with its life after booking (confirmed, contacted,
-    disowned, cancelled, outcome, flagged for rescheduling); times in the client's zone or null."""
-    tz = appointment.client.timezone
+    disowned, cancelled, outcome, flagged for rescheduling); times in the client's zone ``tz`` or null.
+    ``appointment`` is the model or a list's row (services.ListedAppointment), which has no client."""
+    tz = tz or appointment.client.timezone
     return {
         "number": appointment.number,
         "state": appointment.state,
@@ -44,13 +47,21 @@ def appointment_json(appointment):
     }
 
 
-def page_json(page):
+def page_json(page, tz):
+    """A page of a list: ``next`` and ``previous`` are the cursors of the pages around it (``after=``,
+    ``before=``), null where there is none; ``page`` is the offset page asked for, null after a cursor."""
     return {
-        "items": [appointment_json(appointment) for appointment in page.items],
+        "items": [appointment_json(appointment, tz) for appointment in page.items],
+        "next": cursor_or_none(page.next_position),
+        "previous": cursor_or_none(page.previous_position),
         "page": page.page,
         "per_page": page.per_page,
         "has_more": page.has_more,
     }
+
+
+def cursor_or_none(position):
+    return encode_cursor(position) if position is not None else None
 
 
 def hold_json(hold, tz):

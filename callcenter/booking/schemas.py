@@ -4,7 +4,9 @@ from datetime import date
 import colander
 import deform
 
+from callcenter.appointments.cursors import Cursor
 from callcenter.appointments.models import APPOINTMENT_STATES
+from callcenter.appointments.services import MAX_OFFSET_PAGE
 from portal.i18n import _
 from portal.schemas import CSRFSchema
 from campaigns.fields import StrictBoolean
@@ -148,11 +150,21 @@ class AppointmentQuery(colander.MappingSchema):
     campaign = colander.SchemaNode(colander.String(), missing=None)
     q = colander.SchemaNode(colander.String(), validator=colander.Length(max=100), missing=None)
     pending_request = colander.SchemaNode(Flag(), missing=False)  # a cancellation request waits for its decision
-    page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 100_000), missing=1)
+    # Keyset pages: the opaque cursors of the previous page's "next" or the next page's "previous".
+    after = colander.SchemaNode(Cursor(), missing=None)
+    before = colander.SchemaNode(Cursor(), missing=None)
+    # Offsets only for the first pages (kept for the clients that used them); deeper, a cursor.
+    page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, MAX_OFFSET_PAGE, max_err=_(
+        "page_too_deep", default="Pages after ${max} are reached with after= (the next cursor of a page).")),
+        missing=1)
     per_page = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 200), missing=50)
 
     def validator(self, node, value):
         _ordered_dates(node, value)
+        if value["after"] is not None and value["before"] is not None:
+            raise colander.Invalid(node["before"], _("cursors_exclusive", default="Give after or before, not both."))
+        if value["page"] > 1 and (value["after"] is not None or value["before"] is not None):
+            raise colander.Invalid(node["page"], _("page_with_cursor", default="A cursor names its page: no page."))
 
 
 @colander.deferred

@@ -1,4 +1,5 @@
 """Folder pages, the operators' workspace, booking (browser and API)."""
+from urllib.parse import urlencode
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
@@ -13,7 +14,7 @@ from callcenter.appointments import services
 from callcenter.folders.extras import feed_panel
 from callcenter.folders.extras import declare_from_form, folder_extras
 from callcenter.appointments.resources import AppointmentContainer, AppointmentResource, CampaignAppointments
-from callcenter.appointments.serialize import appointment_json, page_json
+from callcenter.appointments.serialize import appointment_json, cursor_or_none, page_json
 from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of
 from campaigns.alerts import recent_alerts
@@ -157,9 +158,13 @@ def query_page(context, request):
         filters,
         now=request.now,
         tz=client_folder_of(folder).client.timezone,
+        after=params["after"],
+        before=params["before"],
         page=params["page"],
         per_page=params["per_page"],
     )
+    if params["after"] is not None or params["before"] is not None:
+        page.page = None  # reached by a cursor: its number is not known, nor needed
     return params, page
 
 
@@ -169,7 +174,7 @@ def query_page(context, request):
 @api_view(context=CampaignAppointments, request_method="GET", permission=P.VIEW)
 def appointments_list_api(context, request):
     params, page = query_page(context, request)
-    return page_json(page)
+    return page_json(page, client_folder_of(context).client.timezone)
 
 
 @view_config(context=AppointmentContainer, permission=P.VIEW, renderer="callcenter.folders:templates/appointments.jinja2")
@@ -180,10 +185,24 @@ def appointments_list_api(context, request):
 def appointments_list_page(context, request):
     folder = folder_of_list(context)
     params, page = query_page(context, request)
-    query = {key: value for key, value in request.GET.items() if key != "page"}
     client = client_folder_of(folder).client
-    return {"folder": folder, "client": client, "page": page, "params": params, "query": query,
-            "choices": filter_choices(request, folder, client)}
+    return {"folder": folder, "client": client, "page": page, "params": params,
+            "links": page_links(request, page), "choices": filter_choices(request, folder, client)}
+
+
+def page_links(request, page):
+    """First, previous and next pages of a list, with its filters (None: no such page)."""
+    filters = [(key, value) for key, value in request.GET.items() if key not in ("page", "after", "before")]
+
+    def link(*cursor):
+        return request.path_url + ("?" + urlencode(filters + list(cursor)) if filters or cursor else "")
+
+    return {
+        "first": link() if page.previous_position is not None or page.page != 1 else None,
+        "previous": link(("before", cursor_or_none(page.previous_position)))
+        if page.previous_position is not None else None,
+        "next": link(("after", cursor_or_none(page.next_position))) if page.next_position is not None else None,
+    }
 
 
 def filter_choices(request, folder, client):

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.models import Agent, ScheduleInterval, Zone
+from callcenter.appointments.cursors import encode_cursor
 from callcenter.appointments.models import Appointment
 from callcenter.booking.services import book_appointment
 from campaigns.models import Campaign, Client, Step
@@ -747,6 +748,9 @@ def diary(api, tenant, dbsession):
     return past
 
 
+CURSOR = encode_cursor((NOW, 1))
+
+
 def numbers(response):
     return [item["number"] for item in response.json["items"]]
 
@@ -763,6 +767,44 @@ def test_all_appointments_latest_first_in_pages_with_has_more(api, tenant, diary
     assert numbers(client.get(url, per_page=2, page=2)) == [2, 1]
     assert client.get(url, per_page=2, page=2).json["has_more"] is False
     assert numbers(client.get(url, page=3, per_page=2)) == []
+
+
+def pages_following(client, url, link, **params):
+    """The numbers of each page, following the ``next`` (or ``previous``) cursor until there is none."""
+    pages = []
+    while True:
+        response = client.get(url, **params).json
+        pages.append([item["number"] for item in response["items"]])
+        if response[link] is None:
+            return pages, response
+        params = dict(params, **{"after" if link == "next" else "before": response[link]})
+        params.pop("before" if link == "next" else "after", None)
+
+
+def test_all_appointments_page_by_cursor_through_ties_of_start_time(api, tenant, diary):
+    book(api(tenant.operator), tenant, agent=tenant.other_agent, start="2026-11-26T10:00:00+01:00",
+         postal_code="10121")  # number 5, at the time of number 2
+    client = api(tenant.client_user)
+    url = f"/clients/{tenant.client.slug}/appointments"
+    pages, last = pages_following(client, url, "next", per_page=2)
+    assert pages == [[4, 3], [5, 2], [1]]
+    assert (last["has_more"], last["page"]) == (False, None)
+    back, first = pages_following(client, url, "previous", per_page=2, before=last["previous"])
+    assert back == [[5, 2], [4, 3]]
+    assert (first["previous"], first["next"] is not None) == (None, True)
+    assert numbers(client.get(url, per_page=2, after=first["next"])) == [5, 2]
+    upcoming, _ = pages_following(client, url, "next", per_page=1, upcoming="1")
+    assert upcoming == [[2], [5], [3], [4]]
+
+
+def test_first_page_has_no_previous_and_a_cursor_past_the_end_an_empty_page(api, tenant, diary):
+    client = api(tenant.client_user)
+    url = f"/clients/{tenant.client.slug}/appointments"
+    first = client.get(url).json
+    assert (first["previous"], first["next"], first["has_more"], first["page"]) == (None, None, False, 1)
+    forged = encode_cursor((datetime(1990, 1, 1, tzinfo=timezone.utc), 7))
+    assert client.get(url, after=forged).json["items"] == []
+    assert numbers(client.get(url, before=forged)) == [4, 3, 2, 1]
 
 
 def test_upcoming_lists_active_appointments_from_now_soonest_first(api, tenant, diary, dbsession):
@@ -822,12 +864,22 @@ def test_folder_lists_hold_only_the_folders_appointments(api, tenant, diary, dbs
     ({"page": "0"}, "page"),
     ({"page": "two"}, "page"),
     ({"per_page": "500"}, "per_page"),
+    ({"page": "21"}, "page"),
+    ({"after": "not-a-cursor"}, "after"),
+    ({"before": "%%%"}, "before"),
+    ({"after": "MS4xLjk5OTk5OTk5OTk5"}, "after"),  # "1.1.99999999999": an id past the column's integers
+    ({"after": "MS45OTk5OTk5OTk5OTk5OTk5OTk5OS4x"}, "after"),  # "1.99999999999999999999.1": a time past the calendar
+    ({"after": "MQ", "before": "MQ"}, "after"),
+    ({"after": CURSOR, "before": CURSOR}, "before"),
+    ({"after": CURSOR, "page": "2"}, "page"),
     ({"q": "x" * 101}, "q"),
     ({"sort": "start"}, "sort"),
     ({"q": "bar\u0000"}, "q"),
     ({"agent": "\u0000"}, "agent"),
 ], ids=["reversed-dates", "unknown-state", "bad-flag", "impossible-date", "not-a-date", "end-of-the-calendar",
-        "start-of-the-calendar", "page-zero", "page-a-word", "too-many-per-page", "text-too-long",
+        "start-of-the-calendar", "page-zero", "page-a-word", "too-many-per-page", "page-too-deep",
+        "not-a-cursor", "cursor-not-base64", "cursor-id-too-large", "cursor-time-too-late", "cursor-cut",
+        "after-and-before", "page-and-cursor", "text-too-long",
         "unknown-parameter", "nul-in-text", "nul-in-agent"])
 def test_bad_list_query_is_refused_naming_the_parameter(api, tenant, params, field):
     response = api(tenant.client_user).get(f"/clients/{tenant.client.slug}/appointments", status=400, **params)
