@@ -2,6 +2,9 @@
 
     python -m benchmarks.profile portal_bench_large booking --requests 200 [--cprofile]
 
+Scenarios: floor, stack, booking, folder, list (page 1 of the appointments list API of client big) and
+list-deep (its page 1,000 at 50 a page, by the cursor of the last row of page 999, read by SQL).
+
 Runs the same requests as the wrk scripts through the WSGI app (no server, no concurrency),
 so that N+1 queries and per-request work show without the noise of a loaded machine; with
 --cprofile it prints the functions that cost the most. `make bench` makes the databases
@@ -25,6 +28,22 @@ from sqlalchemy.engine import Engine
 from benchmarks import generate
 from benchmarks.app import FLOOR_PATH, STACK_FLOOR_PATH, application_from_ini
 from benchmarks.run import ROOT, booking_slots, pg_url, sqlalchemy_url
+from callcenter.appointments.cursors import encode_cursor
+
+LIST_PATH = "/api/v1/clients/big/appointments"
+DEEP_PAGE = 1000
+
+
+def deep_list_path(database, page=DEEP_PAGE, per_page=50):
+    """The list API's page ``page``, the way a client gets there (following ``next``) but in one step:
+    ``after=`` the cursor of the last row of the page before, in the list's order (latest first)."""
+    with psycopg.connect(pg_url(database)) as conn:
+        position = conn.execute(
+            "SELECT a.start_at, a.id FROM appointments a JOIN clients c ON c.id = a.client_id WHERE c.slug = 'big' "
+            "ORDER BY a.start_at DESC, a.id DESC OFFSET %s LIMIT 1", ((page - 1) * per_page - 1,)).fetchone()
+    if position is None:
+        raise SystemExit(f"client big has fewer than {(page - 1) * per_page} appointments")
+    return f"{LIST_PATH}?after={encode_cursor(position)}"
 
 
 def requests_of(scenario, database, count, seed):
@@ -35,7 +54,9 @@ def requests_of(scenario, database, count, seed):
     if scenario == "folder":
         return [("GET", "/clients/big/", None, client)] * count
     if scenario == "list":
-        return [("GET", "/api/v1/clients/big/appointments", None, client)] * count
+        return [("GET", LIST_PATH, None, client)] * count
+    if scenario == "list-deep":
+        return [("GET", deep_list_path(database), None, client)] * count
     # Bookings far after the benchmark's own, so that a profile never meets a slot it booked.
     scale = generate.Scale(today=datetime.now(timezone.utc).date(), seed=seed)
     slots = booking_slots(database, scale, ["client-0005"], "current")
@@ -55,7 +76,7 @@ def profiled_bookings(database):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database")
-    parser.add_argument("scenario", choices=("floor", "stack", "booking", "folder", "list"))
+    parser.add_argument("scenario", choices=("floor", "stack", "booking", "folder", "list", "list-deep"))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cprofile", action="store_true")

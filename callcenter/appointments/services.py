@@ -73,18 +73,20 @@ class ListedAppointment:
     """An appointment as the lists show it: its own columns and the slug and name of its agent, zone
     and campaign, read in the list's one statement (no ORM object per row: read-only)."""
 
-    COLUMNS = ("id", "number", "state", "start_at", "end_at", "prospect_name", "prospect_phone",
-               "prospect_postal_code", "prospect_company", "prospect_address", "prospect_province", "notes",
-               "fields", "confirmed_at", "contacted_at", "disowned_at", "cancelled_at", "cancel_reason",
-               "outcome", "outcome_notes", "needs_rescheduling", "out_of_schedule")
-    __slots__ = (*COLUMNS, "agent", "campaign", "zone")
+    __slots__ = ("agent", "campaign", "cancel_reason", "cancelled_at", "confirmed_at", "contacted_at", "disowned_at",
+                 "end_at", "fields", "id", "needs_rescheduling", "notes", "number", "out_of_schedule", "outcome",
+                 "outcome_notes", "prospect_address", "prospect_company", "prospect_name", "prospect_phone",
+                 "prospect_postal_code", "prospect_province", "start_at", "state", "zone")
 
-    def __init__(self, row):
-        for name in self.COLUMNS:
-            setattr(self, name, getattr(row, name))
-        self.agent = Named(row.agent_slug, row.agent_name)
-        self.zone = Named(row.zone_slug, row.zone_name) if row.zone_slug is not None else None
-        self.campaign = Named(row.campaign_slug, row.campaign_name)
+    def __init__(self, row, named):
+        (self.id, self.number, self.state, self.start_at, self.end_at, self.prospect_name, self.prospect_phone,
+         self.prospect_postal_code, self.prospect_company, self.prospect_address, self.prospect_province,
+         self.notes, self.fields, self.confirmed_at, self.contacted_at, self.disowned_at, self.cancelled_at,
+         self.cancel_reason, self.outcome, self.outcome_notes, self.needs_rescheduling, self.out_of_schedule,
+         agent_slug, agent_name, zone_slug, zone_name, campaign_slug, campaign_name) = row
+        self.agent = named(agent_slug, agent_name)
+        self.zone = named(zone_slug, zone_name) if zone_slug is not None else None
+        self.campaign = named(campaign_slug, campaign_name)
 
     @property
     def position(self):
@@ -100,10 +102,15 @@ class Named(NamedTuple):
     name: str
 
 
-LISTED_COLUMNS = tuple(getattr(Appointment, name) for name in ListedAppointment.COLUMNS) + (
-    Agent.slug.label("agent_slug"), Agent.name.label("agent_name"),
-    Zone.slug.label("zone_slug"), Zone.name.label("zone_name"),
-    Campaign.slug.label("campaign_slug"), Campaign.name.label("campaign_name"),
+# In the order ListedAppointment unpacks them.
+LISTED_COLUMNS = (
+    Appointment.id, Appointment.number, Appointment.state, Appointment.start_at, Appointment.end_at,
+    Appointment.prospect_name, Appointment.prospect_phone, Appointment.prospect_postal_code,
+    Appointment.prospect_company, Appointment.prospect_address, Appointment.prospect_province, Appointment.notes,
+    Appointment.fields, Appointment.confirmed_at, Appointment.contacted_at, Appointment.disowned_at,
+    Appointment.cancelled_at, Appointment.cancel_reason, Appointment.outcome, Appointment.outcome_notes,
+    Appointment.needs_rescheduling, Appointment.out_of_schedule,
+    Agent.slug, Agent.name, Zone.slug, Zone.name, Campaign.slug, Campaign.name,
 )
 # Offsets stay for the first pages only (the API's ``page``, kept for the clients that used it); deeper,
 # a page follows a cursor.
@@ -139,9 +146,15 @@ def list_appointments(dbsession, scope, filters, *, now, tz="Europe/Rome", after
     query = query.limit(per_page + 1)
     if page > 1:
         query = query.offset((page - 1) * per_page)
-    rows = dbsession.execute(query).all()
+    # Core, not the ORM: plain rows, nothing for the session to track.
+    rows = dbsession.connection().execute(query).all()
     more = len(rows) > per_page
-    items = [ListedAppointment(row) for row in rows[:per_page]]
+    named = {}  # the page's few agents, zones and campaigns, each once
+
+    def once(slug, name):
+        return named.get((slug, name)) or named.setdefault((slug, name), Named(slug, name))
+
+    items = [ListedAppointment(row, once) for row in rows[:per_page]]
     if backwards:
         items.reverse()
         return Page(items, page, per_page, items[-1].position if items else None,

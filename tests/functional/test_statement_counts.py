@@ -1,0 +1,109 @@
+"""SQL statements per request, recorded (issue 16): a regression guard, not a timing.
+
+Each case sends one request and fails when it issues more statements than RECORDED says, on SQLite and on
+PostgreSQL alike, whatever the number of rows the request touches (an N+1 shows as soon as a page holds
+more than one row). A change that saves statements lowers its number here; one that needs more says why
+in the same commit. To add a case (a booking, a folder home): build its data, then
+``assert_statements(connection, "name", lambda: testapp.get(...))`` with a new RECORDED entry.
+"""
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from callcenter.appointments.models import Appointment
+from tests.conftest import NOW
+from tests.factories import Tenant, make_agent, make_campaign, make_token, make_zone
+from tests.functional.conftest import login
+
+RECORDED = {
+    # The client folder found by traversal, the token's user, the page of appointments with the slugs and
+    # names of their agents, zones and campaigns.
+    "list API": 3,
+    # The same through the browser (the signed-in user instead of the token's), and the choices of its
+    # filters: the client's agents, zones and campaigns.
+    "list page": 6,
+}
+# The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
+TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+@contextmanager
+def statements_on(connection):
+    """The SQL statements sent through ``connection`` inside the block, the tests' SAVEPOINTs left out."""
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(TEST_HARNESS):
+            statements.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def assert_statements(connection, case, send):
+    """Send one request; fail when it issues more statements than RECORDED[case]. Returns its response."""
+    with statements_on(connection) as statements:
+        response = send()
+    listing = "\n".join(f"  {statement[:200]}" for statement in statements)
+    assert len(statements) <= RECORDED[case], (
+        f"{case}: {len(statements)} SQL statements, {RECORDED[case]} recorded:\n{listing}")
+    return response
+
+
+# --- The appointments list (API and page) ------------------------------------------------------
+
+
+@pytest.fixture
+def tenant(dbsession):
+    return Tenant(dbsession)
+
+
+def fill_list(dbsession, tenant, rows):
+    """``rows`` appointments of ``tenant``, each with its own agent, zone and campaign (an N+1 on any of the
+    three would add statements per row)."""
+    for index in range(rows):
+        zone = make_zone(dbsession, tenant.client)
+        agent = make_agent(dbsession, tenant.client, zones=[zone], schedule=[])
+        campaign = make_campaign(dbsession, tenant.client, purchased=0)
+        start = NOW + timedelta(days=2, hours=index)
+        dbsession.add(Appointment(
+            client_id=tenant.client.id, number=index + 1, campaign_id=campaign.id, agent_id=agent.id,
+            zone_id=zone.id, start_at=start, end_at=start + timedelta(hours=1), busy_until=start + timedelta(hours=1),
+            state="to_confirm", prospect_name=f"Bar {index}", prospect_phone="+39 02 1234567",
+            prospect_postal_code="20121", notes="", fields={"floor": index}))
+    dbsession.flush()
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_list_api_statements_do_not_grow_with_the_rows(testapp, dbsession, connection, tenant, rows):
+    fill_list(dbsession, tenant, rows)
+    headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.client_user)}
+    url = f"/api/v1/clients/{tenant.client.slug}/appointments"
+    first = assert_statements(connection, "list API", lambda: testapp.get(url, params={"per_page": 50},
+                                                                          headers=headers))
+    assert len(first.json["items"]) == rows
+    assert len({item["agent"] for item in first.json["items"]}) == rows
+
+
+def test_list_api_statements_of_a_page_by_its_cursor(testapp, dbsession, connection, tenant):
+    fill_list(dbsession, tenant, 50)
+    headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.client_user)}
+    url = f"/api/v1/clients/{tenant.client.slug}/appointments"
+    first = testapp.get(url, params={"per_page": 20}, headers=headers).json
+    second = assert_statements(connection, "list API", lambda: testapp.get(
+        url, params={"per_page": 20, "after": first["next"]}, headers=headers))
+    assert [item["number"] for item in second.json["items"]] == list(range(30, 10, -1))
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_list_page_statements_do_not_grow_with_the_rows(testapp, dbsession, connection, tenant, rows):
+    fill_list(dbsession, tenant, rows)
+    login(testapp, tenant.client_user)
+    page = assert_statements(connection, "list page", lambda: testapp.get(
+        f"/clients/{tenant.client.slug}/appointments", params={"per_page": 50}))
+    assert len(page.html.select("tr[data-number]")) == rows
