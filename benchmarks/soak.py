@@ -35,6 +35,7 @@ MEMORY_GROWTH_LIMIT = 0.10
 WARM_UP_SECONDS = 30  # every process serves every kind of request before its memory is read
 # The mix, per round of a client thread: one booking, two folder pages, three list calls.
 MIX = ("book", "folder", "list", "folder", "list", "list")
+LIST_PATH = "/api/v1/clients/big/appointments"
 
 
 def worker_pids(master):
@@ -60,9 +61,10 @@ class Load:
         self.answers = Counter()
         self.samples = []
         self.stopped = threading.Event()
-        self.page = 0
+        self.list_path = LIST_PATH
+        self.list_pages = 0
 
-    def request(self, connection, method, path, token, body=None):
+    def request(self, connection, method, path, token, body=None, keep=None):
         headers = {"Authorization": f"Bearer {token}", "Accept-Language": "it"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -74,6 +76,8 @@ class Load:
             answer += ":" + json.loads(data)["error"]["code"]
         if response.status >= 500 and len(self.samples) < 5:
             self.samples.append(f"{method} {path}: {data[:300]!r}")
+        if keep is not None and response.status == 200:
+            keep(json.loads(data))
         return answer
 
     def one(self, connection, kind):
@@ -87,10 +91,15 @@ class Load:
         if kind == "folder":
             return "folder " + self.request(connection, "GET", "/clients/big/", self.client)
         with self.lock:
-            self.page = self.page % 5 + 1
-            page = self.page
-        return "list " + self.request(connection, "GET", f"/api/v1/clients/big/appointments?page={page}",
-                                      self.client)
+            path = self.list_path
+        return "list " + self.request(connection, "GET", path, self.client, keep=self.follow)
+
+    def follow(self, page):
+        """Pages 1 to 5 of the list by their cursors (the next of each page), then page 1 again."""
+        with self.lock:
+            self.list_pages = self.list_pages % 5 + 1
+            following = page["next"] is not None and self.list_pages < 5
+            self.list_path = f"{LIST_PATH}?after={page['next']}" if following else LIST_PATH
 
     def run_thread(self):
         local = Counter()

@@ -6,6 +6,7 @@ that does not decode into a real position is a ``validation_error`` of the param
 """
 import base64
 import binascii
+import re
 from datetime import UTC, datetime, timedelta
 
 import colander
@@ -18,6 +19,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 LARGEST_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+# The URL-safe alphabet without padding; base64 itself would skip any other character instead of refusing it.
+ALPHABET = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 
 
 def encode_cursor(position):
@@ -29,7 +32,7 @@ def encode_cursor(position):
 
 def decode_cursor(cursor):
     """The position a cursor names; ValueError if it names none (changed by hand, cut, or of another version)."""
-    if not 0 < len(cursor) <= 64:
+    if not ALPHABET.match(cursor):
         raise ValueError(cursor)
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
@@ -52,11 +55,11 @@ class Cursor(colander.String):
     """A query-string cursor (``after``, ``before``) deserialized into its position."""
 
     def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
         value = super().deserialize(node, cstruct)
-        if value in (colander.null, ""):
-            return None
         try:
-            return decode_cursor(value)
+            return decode_cursor(value if isinstance(value, str) else "")
         except ValueError:
             raise colander.Invalid(node, _("bad_cursor", default="Not a cursor of this list: follow the "
                                                                  "next or previous link of a page."))

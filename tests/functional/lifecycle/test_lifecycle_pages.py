@@ -673,9 +673,22 @@ def test_all_appointments_filters_by_agent_zone_and_campaign_and_keeps_them_on_t
     assert len(page.html.select("table tbody tr td:first-child a")) == 1
     page = testapp.get(f"/clients/{tenant.client.slug}/appointments/",
                        params={"agent": tenant.agent.slug, "per_page": 3})
-    next_link = page.html.select("ul.pagination a.page-link")[-1]["href"]
-    assert f"agent={tenant.agent.slug}" in next_link and "page=2" in next_link
-    assert len(testapp.get(next_link).html.select("table tbody tr td:first-child a")) == 1
+    assert [item.text.strip() for item in page.html.select("#pages .page-item.disabled")] == ["Prima", "Precedente"]
+    next_link = page.html.select_one("#pages a[rel=next]")["href"]
+    assert f"agent={tenant.agent.slug}" in next_link and "after=" in next_link and "per_page=3" in next_link
+    second = testapp.get(next_link)
+    assert len(second.html.select("table tbody tr td:first-child a")) == 1
+    assert not second.html.select("#pages a[rel=next]")
+    previous_link = second.html.select_one("#pages a[rel=prev]")["href"]
+    assert f"agent={tenant.agent.slug}" in previous_link and "before=" in previous_link
+    assert numbers_listed(testapp.get(previous_link)) == numbers_listed(page)
+    first_link = second.html.select_one("#pages a[rel=start]")["href"]
+    assert "after" not in first_link and "before" not in first_link and f"agent={tenant.agent.slug}" in first_link
+    assert numbers_listed(testapp.get(first_link)) == numbers_listed(page)
+
+
+def numbers_listed(page):
+    return [row["data-number"] for row in page.html.select("table tbody tr[data-number]")]
 
 
 def test_a_folders_list_offers_only_the_filters_that_narrow_it(testapp, tenant):
