@@ -853,6 +853,15 @@ def test_folder_lists_hold_only_the_folders_appointments(api, tenant, diary, dbs
     assert numbers(manager.get(f"{base}/campaigns/{campaign.slug}/appointments")) == []
 
 
+def test_a_zone_managers_agent_list_pages_by_cursor_within_the_managed_zones(api, tenant, diary):
+    manager = api(tenant.zone_manager)
+    url = f"/clients/{tenant.client.slug}/agents/{tenant.agent.slug}/appointments"
+    first = manager.get(url, per_page=2).json
+    assert [item["number"] for item in first["items"]] == [3, 2]
+    assert numbers(manager.get(url, per_page=2, after=first["next"])) == [1]
+    assert numbers(manager.get(url, per_page=2, upcoming="1", q="bar")) == [2]
+
+
 @pytest.mark.parametrize("params, field", [
     ({"from": "2026-12-01", "to": "2026-11-01"}, "to"),
     ({"state": "bogus"}, "state"),
