@@ -95,11 +95,11 @@ class Load:
         return "list " + self.request(connection, "GET", path, self.client, keep=self.follow)
 
     def follow(self, page):
-        """Pages 1 to 5 of the list by their cursors (the next of each page), then page 1 again."""
+        """Pages 1 to 5 of the list by their next links, then page 1 again."""
         with self.lock:
             self.list_pages = self.list_pages % 5 + 1
             following = page["next"] is not None and self.list_pages < 5
-            self.list_path = f"{LIST_PATH}?after={page['next']}" if following else LIST_PATH
+            self.list_path = page["next"] if following else LIST_PATH
 
     def run_thread(self):
         local = Counter()

@@ -1,8 +1,6 @@
 """JSON shape of an appointment, times in the client's time zone (spec §9)."""
 from zoneinfo import ZoneInfo
 
-from callcenter.appointments.cursors import encode_cursor
-
 
 def local_iso(moment, tz):
     return moment.astimezone(ZoneInfo(tz)).isoformat()
@@ -47,21 +45,18 @@ def appointment_json(appointment, tz=None):
     }
 
 
-def page_json(page, tz):
-    """A page of a list: ``next`` and ``previous`` are the cursors of the pages around it (``after=``,
-    ``before=``), null where there is none; ``page`` is the offset page asked for, null after a cursor."""
+def page_json(page, tz, links):
+    """A page of a list: ``next`` and ``previous`` are the links (path and query, an opaque cursor in
+    ``after=`` or ``before=``) of the pages around it, null where there is none; ``page`` is the offset
+    page asked for, null on a page reached by a cursor."""
     return {
         "items": [appointment_json(appointment, tz) for appointment in page.items],
-        "next": cursor_or_none(page.next_position),
-        "previous": cursor_or_none(page.previous_position),
+        "next": links["next"],
+        "previous": links["previous"],
         "page": page.page,
         "per_page": page.per_page,
         "has_more": page.has_more,
     }
-
-
-def cursor_or_none(position):
-    return encode_cursor(position) if position is not None else None
 
 
 def hold_json(hold, tz):

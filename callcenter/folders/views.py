@@ -14,7 +14,8 @@ from callcenter.appointments import services
 from callcenter.folders.extras import feed_panel
 from callcenter.folders.extras import declare_from_form, folder_extras
 from callcenter.appointments.resources import AppointmentContainer, AppointmentResource, CampaignAppointments
-from callcenter.appointments.serialize import appointment_json, cursor_or_none, page_json
+from callcenter.appointments.cursors import encode_cursor
+from callcenter.appointments.serialize import appointment_json, page_json
 from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of
 from campaigns.alerts import recent_alerts
@@ -174,7 +175,7 @@ def query_page(context, request):
 @api_view(context=CampaignAppointments, request_method="GET", permission=P.VIEW)
 def appointments_list_api(context, request):
     params, page = query_page(context, request)
-    return page_json(page, client_folder_of(context).client.timezone)
+    return page_json(page, client_folder_of(context).client.timezone, page_links(request, page))
 
 
 @view_config(context=AppointmentContainer, permission=P.VIEW, renderer="callcenter.folders:templates/appointments.jinja2")
@@ -191,17 +192,18 @@ def appointments_list_page(context, request):
 
 
 def page_links(request, page):
-    """First, previous and next pages of a list, with its filters (None: no such page)."""
-    filters = [(key, value) for key, value in request.GET.items() if key not in ("page", "after", "before")]
+    """The first, previous and next pages of a list (None: no such page): this path and query, filters and
+    per_page kept, with the cursor of the position the page starts after (or ends before)."""
+    kept = [(key, value) for key, value in request.GET.items() if key not in ("page", "after", "before")]
 
     def link(*cursor):
-        return request.path_url + ("?" + urlencode(filters + list(cursor)) if filters or cursor else "")
+        query = kept + [(name, encode_cursor(position)) for name, position in cursor]
+        return request.path + ("?" + urlencode(query) if query else "")
 
     return {
         "first": link() if page.previous_position is not None or page.page != 1 else None,
-        "previous": link(("before", cursor_or_none(page.previous_position)))
-        if page.previous_position is not None else None,
-        "next": link(("after", cursor_or_none(page.next_position))) if page.next_position is not None else None,
+        "previous": link(("before", page.previous_position)) if page.previous_position is not None else None,
+        "next": link(("after", page.next_position)) if page.next_position is not None else None,
     }
 
 

@@ -95,8 +95,7 @@ def test_list_api_statements_of_a_page_by_its_cursor(testapp, dbsession, connect
     headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.client_user)}
     url = f"/api/v1/clients/{tenant.client.slug}/appointments"
     first = testapp.get(url, params={"per_page": 20}, headers=headers).json
-    second = assert_statements(connection, "list API", lambda: testapp.get(
-        url, params={"per_page": 20, "after": first["next"]}, headers=headers))
+    second = assert_statements(connection, "list API", lambda: testapp.get(first["next"], headers=headers))
     assert [item["number"] for item in second.json["items"]] == list(range(30, 10, -1))
 
 
