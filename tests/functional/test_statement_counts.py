@@ -24,6 +24,13 @@ RECORDED = {
     # The same through the browser (the signed-in user instead of the token's), and the choices of its
     # filters: the client's agents, zones and campaigns.
     "list page": 6,
+    # The client and campaign found by traversal, the token's user, the agent with its zones and schedule,
+    # the client's zones (routing), the campaign's fields, the calendar's exceptions, closed days and
+    # unavailabilities, the quota's UPDATE, the agent's lock, the overlaps and holds, the number, the
+    # appointment and its history.
+    "booking": 15,
+    # With the operator's hold: the hold read, then ended in the appointment's flush.
+    "booking with its hold": 17,
 }
 # The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
 TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
@@ -106,3 +113,41 @@ def test_list_page_statements_do_not_grow_with_the_rows(testapp, dbsession, conn
     page = assert_statements(connection, "list page", lambda: testapp.get(
         f"/clients/{tenant.client.slug}/appointments", params={"per_page": 50}))
     assert len(page.html.select("tr[data-number]")) == rows
+
+
+# --- The booking ------------------------------------------------------------------------------------
+
+
+def crowd_the_calendar(dbsession, tenant, extra):
+    """``extra`` more of everything a booking reads: campaign fields, zones, the agent's zones, other
+    operators' appointments and holds on other days (none of which may add statements)."""
+    from campaigns.models import CampaignField
+
+    for index in range(extra):
+        dbsession.add(CampaignField(campaign_id=tenant.campaign.id, name=f"extra{index}", label=f"Extra {index}",
+                                    kind="text", required=False, choices=[], position=index + 1))
+        tenant.agent.zones.append(make_zone(dbsession, tenant.client, postal_codes=[f"3{index:04d}"]))
+    dbsession.flush()
+
+
+@pytest.mark.parametrize("extra", [0, 5])
+def test_booking_statements_do_not_grow_with_what_it_reads(testapp, dbsession, connection, tenant, extra):
+    crowd_the_calendar(dbsession, tenant, extra)
+    headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.operator)}
+    url = f"/api/v1/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/appointments"
+    body = {"agent": tenant.agent.slug, "start": "2026-11-26T10:00:00+01:00",
+            "prospect": {"name": "Bar Centrale", "phone": "06 5556789", "postal_code": "20121"}}
+    answer = assert_statements(connection, "booking", lambda: testapp.post_json(url, body, headers=headers))
+    assert answer.status_int == 201
+
+
+def test_booking_with_its_hold_statements(testapp, dbsession, connection, tenant):
+    headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.operator)}
+    url = f"/api/v1/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}"
+    start = "2026-11-26T10:00:00+01:00"
+    hold = testapp.post_json(url + "/holds", {"agent": tenant.agent.slug, "start": start}, headers=headers).json
+    body = {"agent": tenant.agent.slug, "start": start, "hold": hold["id"],
+            "prospect": {"name": "Bar Centrale", "phone": "06 5556789", "postal_code": "20121"}}
+    answer = assert_statements(connection, "booking with its hold", lambda: testapp.post_json(
+        url + "/appointments", body, headers=headers))
+    assert answer.status_int == 201
