@@ -327,13 +327,16 @@ def busiest_folders(database):
 
 
 def deep_page_path(base, token, path, pages):
-    """The path of page ``pages`` of a list, reached as a user would, by its ``next`` links."""
-    for _ in range(pages - 1):
+    """(path, number) of page ``pages`` of a list, or of its last page if it has fewer (a small data
+    set), reached as a user would, by its ``next`` links."""
+    for number in range(1, pages):
         request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token})
         with urllib.request.urlopen(request, timeout=30) as answer:
             following = json.loads(answer.read())["next"]
+        if following is None:
+            return path, number
         path = following if following.startswith("/") else following.removeprefix(base)
-    return path
+    return path, pages
 
 
 def run(args):
@@ -361,8 +364,8 @@ def run(args):
             base = server.url
             print(f"gunicorn: {args.workers} processes x {args.threads} threads on {base}", flush=True)
             warm(base, client, seconds, [path for _label, path in reads[large_db]])
-            deep = deep_page_path(base, client, "/api/v1/clients/big/appointments", DEEP_PAGES)
-            reads[large_db].append((f"appointments list API page {DEEP_PAGES:,}", deep))
+            deep, number = deep_page_path(base, client, "/api/v1/clients/big/appointments", DEEP_PAGES)
+            reads[large_db].append((f"appointments list API page {number:,}", deep))
             statements = count_statements_of(large_db, reads[large_db], slots, client, operator)
             rows[TRIVIAL] = wrk(base + FLOOR_PATH, "get.lua", seconds, "")
             # Reads first: measured on the data as generated, like the 10,000 set, not while autovacuum
@@ -488,20 +491,22 @@ def markdown(rows, statements, checks, hot_sold, exported, args, small, large):
               f"{exported['maxrss_mb']:.1f} MB."]
     trivial, stack, booking = per_second(TRIVIAL), per_second(STACK_FLOOR), rows[BOOKING]
     hot = rows[HOT_ROW]
-    page_one, deep = rows[at("appointments list API")], rows[at(f"appointments list API page {DEEP_PAGES:,}")]
+    deep_label = next(label for label in rows if label.startswith("appointments list API page "))
+    page_one, deep = rows[at("appointments list API")], rows[deep_label]
     targets = [
         ("booking / stack floor (requests/s)", ratio(booking["per_second"], stack), ">= 0.6"),
         ("booking p99 / p50", ratio(booking["p99_ms"], booking["p50_ms"]), "<= 5"),
         ("hot row p99 / p50", ratio(hot["p99_ms"], hot["p50_ms"]), "<= 5"),
         ("hot row: bookings taken / places left", f"{hot_sold[1]} / {hot_sold[0]}", "equal"),
         ("stack floor / trivial view", ratio(stack, trivial), ">= 0.2"),
-        ("client folder home at 1,000,000 / trivial view", ratio(per_second(at("folder home")), trivial), ">= 0.1"),
-        ("zone folder home at 1,000,000 / trivial view", ratio(per_second(at("zone folder home")), trivial),
+        (f"client folder home at {large.appointments:,} / trivial view", ratio(per_second(at("folder home")), trivial), ">= 0.1"),
+        (f"zone folder home at {large.appointments:,} / trivial view", ratio(per_second(at("zone folder home")), trivial),
          ">= 0.1"),
-        ("agent folder home at 1,000,000 / trivial view", ratio(per_second(at("agent folder home")), trivial),
+        (f"agent folder home at {large.appointments:,} / trivial view", ratio(per_second(at("agent folder home")), trivial),
          ">= 0.1"),
-        ("appointments list API at 1,000,000 / trivial view", ratio(page_one["per_second"], trivial), ">= 0.15"),
-        (f"list API page {DEEP_PAGES:,} p50 / page 1 p50", ratio(deep["p50_ms"], page_one["p50_ms"]), "<= 1.3"),
+        (f"appointments list API at {large.appointments:,} / trivial view", ratio(page_one["per_second"], trivial), ">= 0.15"),
+        (f"{deep_label.split(',')[0].removeprefix('appointments ')} p50 / page 1 p50",
+         ratio(deep["p50_ms"], page_one["p50_ms"]), "<= 1.3"),
         (f"export of {exported['rows']:,}: memory growth (MB)", exported["growth_mb"], "< 64"),
         ("oversold places (SQL)", checks["oversold"], "0"),
         ("double-booked agents (SQL)", checks["double_booked"], "0"),
