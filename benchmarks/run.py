@@ -377,7 +377,8 @@ def run(args):
                                                                             connections=args.workers)
             write_slots(workdir / "warm.tsv", slots, 2000)
             wrk(base, "booking.lua", 2, operator, workdir / "warm.tsv")
-            rows[BOOKING] = wrk(base, "booking.lua", seconds, operator, write_slots(workdir / "open.tsv", slots, 60_000))
+            rows[BOOKING] = wrk(base, "booking.lua", seconds, operator,
+                                write_slots(workdir / "open.tsv", slots, 60_000))
             hot_slots = booking_slots(large_db, large, [generate.client_slug(0)], "hot")
             for _ in range(100_000):  # days after the open bookings' ones
                 next(hot_slots)
