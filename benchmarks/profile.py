@@ -17,13 +17,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from itertools import islice
 
+import psycopg
 import webtest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from benchmarks import generate
 from benchmarks.app import FLOOR_PATH, application_from_ini
-from benchmarks.run import ROOT, booking_slots, sqlalchemy_url
+from benchmarks.run import ROOT, booking_slots, pg_url, sqlalchemy_url
 
 
 def requests_of(scenario, database, count, seed):
@@ -33,6 +34,8 @@ def requests_of(scenario, database, count, seed):
         return [("GET", FLOOR_PATH, None, {})] * count
     if scenario == "folder":
         return [("GET", "/clients/big/", None, client)] * count
+    if scenario in ("zone-folder", "agent-folder"):
+        return [("GET", busiest_folder(database, scenario), None, client)] * count
     if scenario == "list":
         return [("GET", "/api/v1/clients/big/appointments", None, client)] * count
     # Bookings far after the benchmark's own, so that a profile never meets a slot it booked.
@@ -45,10 +48,27 @@ def requests_of(scenario, database, count, seed):
              operator) for c, k, agent, postal, start in islice(slots, 200_000 + first, 200_000 + first + count)]
 
 
+BUSIEST = {  # the zone or agent of `big` with the most appointments
+    "zone-folder": ("zones", "zone_id"),
+    "agent-folder": ("agents", "agent_id"),
+}
+
+
+def busiest_folder(database, scenario):
+    """/clients/big/zones/<slug>/ or /clients/big/agents/<slug>/ of the busiest zone or agent of `big`."""
+    table, column = BUSIEST[scenario]
+    with psycopg.connect(pg_url(database)) as conn:
+        slug = conn.execute(
+            f"SELECT f.slug FROM {table} f JOIN clients c ON c.id = f.client_id "
+            f"JOIN appointments a ON a.{column} = f.id WHERE c.slug = 'big' "
+            f"GROUP BY f.id, f.slug ORDER BY count(*) DESC, f.slug LIMIT 1").fetchone()[0]
+    return f"/clients/big/{table}/{slug}/"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database")
-    parser.add_argument("scenario", choices=("floor", "booking", "folder", "list"))
+    parser.add_argument("scenario", choices=("floor", "booking", "folder", "zone-folder", "agent-folder", "list"))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cprofile", action="store_true")

@@ -10,6 +10,7 @@ from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
 from callcenter.booking import schemas
 from callcenter.appointments import services
+from callcenter.appointments.counters import folder_counts
 from callcenter.folders.extras import feed_panel
 from callcenter.folders.extras import declare_from_form, folder_extras
 from callcenter.appointments.resources import AppointmentContainer, AppointmentResource, CampaignAppointments
@@ -30,7 +31,7 @@ def counts_of(request, folder):
         return client_counts(request.dbsession, folder.client.id)
     if isinstance(folder, CampaignFolder):
         return campaign_counts(folder.campaign)
-    return services.folder_counts(request.dbsession, folder.appointment_scope)
+    return folder_counts(request.dbsession, folder.appointment_scope)
 
 
 # --- Folder homes (client, campaign, zone, agent) ---------------------------------------------

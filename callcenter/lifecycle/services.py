@@ -14,6 +14,7 @@ from agents.models import agent_zones
 from callcenter.lifecycle import notifications
 from callcenter.booking.services import check_agent_of_campaign, check_calendar, flush_refusing_overlaps, lock_agent_calendar
 from callcenter.booking.holds import refuse_if_held_by_others
+from callcenter.appointments.counters import count_move, count_state_change
 from callcenter.appointments.models import ACTIVE_STATES, Appointment, CancellationRequest, Recovery
 from callcenter.appointments.rules import appointment_span, as_utc, check_cancellation_reason, check_cancellation_window
 from callcenter.appointments.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
@@ -53,6 +54,7 @@ def postpone(dbsession, appointment, *, start, actor, now, agent=None):
     refuse_if_overlapping(dbsession, appointment, agent.id, start, busy_until)
     refuse_if_held_by_others(dbsession, agent.id, start, busy_until, actor.id, now, campaign.client.timezone)
     before = snapshot(appointment)
+    count_move(dbsession, appointment, agent_id=agent.id)  # the same zone (check_same_zone)
     appointment.agent_id, appointment.agent = agent.id, agent
     appointment.start_at, appointment.end_at, appointment.busy_until = start, end, busy_until
     appointment.needs_rescheduling = False
@@ -151,7 +153,9 @@ def cancel(dbsession, appointment, *, reason, now):
 
 
 def set_state(dbsession, appointment, state):
+    """The new state, with the counters of the campaign and of the agent's and zone's folders."""
     change_counters(dbsession, appointment.campaign_id, **counter_deltas(appointment.state, state))
+    count_state_change(dbsession, appointment, state)
     appointment.state = state
 
 

@@ -1,0 +1,42 @@
+"""Folder counters (issue 16): taken, to_confirm and cancelled per agent and zone, kept by the
+services, for the boxes of the zone and agent folders; backfilled from the appointments.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-04 18:30:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0014'
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('folder_counters',
+    sa.Column('agent_id', sa.Integer(), nullable=False),
+    sa.Column('zone_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('taken', sa.Integer(), nullable=False),
+    sa.Column('to_confirm', sa.Integer(), nullable=False),
+    sa.Column('cancelled', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_folder_counters_agent_id_agents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('agent_id', 'zone_id', name=op.f('pk_folder_counters'))
+    )
+    op.create_index('ix_folder_counters_zone_id', 'folder_counters', ['zone_id'], unique=False)
+    # 0 is the zone key of the appointments without a zone.
+    op.execute("""
+        INSERT INTO folder_counters (agent_id, zone_id, taken, to_confirm, cancelled)
+        SELECT agent_id, coalesce(zone_id, 0),
+               count(*) FILTER (WHERE state IN ('to_confirm', 'confirmed')),
+               count(*) FILTER (WHERE state = 'to_confirm'),
+               count(*) FILTER (WHERE state = 'cancelled')
+        FROM appointments GROUP BY agent_id, coalesce(zone_id, 0)
+    """)
+
+
+def downgrade():
+    op.drop_index('ix_folder_counters_zone_id', table_name='folder_counters')
+    op.drop_table('folder_counters')
