@@ -27,6 +27,7 @@ from portal.i18n import _
 
 def confirm(dbsession, appointment, *, actor, now):
     """Rule 2: confirmation is never blocked by the insertion cutoff."""
+    lock_appointment(dbsession, appointment)
     before = snapshot(appointment)
     set_state(dbsession, appointment, next_state("confirm", appointment.state))
     appointment.confirmed_at = now
@@ -39,6 +40,7 @@ def postpone(dbsession, appointment, *, start, actor, now, agent=None):
 
     The appointment keeps its number, its state and its history.
     """
+    lock_appointment(dbsession, appointment)
     check_active(appointment.state)
     campaign = appointment.campaign
     agent = agent or appointment.agent
@@ -126,6 +128,8 @@ def request_cancellation(dbsession, appointment, *, reason, notes, actor, now):
 
 def decide_cancellation(dbsession, request, appointment, *, approve, notes, actor, now):
     """An account manager approves (the place is freed, a recovery is owed) or rejects."""
+    lock_appointment(dbsession, appointment)
+    dbsession.refresh(request)  # as the decision before ours, if any, left it
     if request.state != "pending":
         raise RuleViolation("conflict", _("request_decided", default="This request has already been decided."),
                             "state")
@@ -150,6 +154,15 @@ def cancel(dbsession, appointment, *, reason, now):
     appointment.needs_rescheduling = False
     dbsession.add(Recovery(campaign_id=appointment.campaign_id, cancelled_appointment_id=appointment.id,
                            state="owed", created_at=now))
+
+
+def lock_appointment(dbsession, appointment):
+    """Lock the appointment's row and read it again, first thing in an operation that changes its state
+    or agent: two such operations at once queue, and the second one sees what the first did (a conflict,
+    not counters moved twice nor from the wrong agent). Then the campaign, the agent's calendar, the
+    client and the folders' counters, as for a booking."""
+    dbsession.flush()  # what this transaction already changed is not read over
+    dbsession.refresh(appointment, with_for_update=True)
 
 
 def set_state(dbsession, appointment, state):
