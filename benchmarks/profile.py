@@ -111,7 +111,8 @@ def main(argv=None):
         for statement in statements:
             print("  " + " ".join(statement.split())[:160])
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+        lines = int(os.environ.get("PROFILE_LINES", "40"))
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(lines)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The history of changes in plain words: when, who, what, and each value before and after."""
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, or_, select, union_all
 
 from agents.models import Agent, Zone
 from campaigns.models import Campaign
@@ -12,15 +12,42 @@ from callcenter.appointments.labels import ACTIONS, DETAIL_LABELS, NO, OUTCOME_L
 
 
 class Names:
-    """Agents' and zones' names of a client, for the history's readable words (one query each)."""
+    """The names of the agents, zones and campaigns that history lines and unavailabilities name, for their
+    readable words: only those, in one query (a client may have a thousand agents)."""
 
-    def __init__(self, dbsession, client_id):
-        agents = dbsession.execute(select(Agent.id, Agent.slug, Agent.name).where(Agent.client_id == client_id)).all()
-        self.agent_by_slug = {slug: name for _id, slug, name in agents}
-        self.agent_by_id = {agent_id: name for agent_id, _slug, name in agents}
-        self.zone_by_id = dict(dbsession.execute(select(Zone.id, Zone.name).where(Zone.client_id == client_id)).all())
-        self.campaign_by_id = dict(dbsession.execute(
-            select(Campaign.id, Campaign.name).where(Campaign.client_id == client_id)).all())
+    def __init__(self, dbsession, client_id, changes=(), unavailabilities=()):
+        agent_slugs, agent_ids, zone_ids, campaign_ids = set(), set(), set(), set()
+        for change in changes:
+            for values in (change.before, change.after):
+                if values and isinstance(values.get("agent"), str):
+                    agent_slugs.add(values["agent"])
+            agent_ids.add(change.agent_id)
+            zone_ids.add(change.zone_id)
+            campaign_ids.add(change.campaign_id)
+        for row in unavailabilities:
+            agent_ids.add(row.agent_id)
+            zone_ids.add(row.zone_id)
+        agent_ids.discard(None), zone_ids.discard(None), campaign_ids.discard(None)
+        self.agent_by_slug, self.agent_by_id, self.zone_by_id, self.campaign_by_id = {}, {}, {}, {}
+        parts = []
+        if agent_slugs or agent_ids:
+            parts.append(select(literal("agent"), Agent.id, Agent.slug, Agent.name).where(
+                Agent.client_id == client_id, or_(Agent.slug.in_(agent_slugs), Agent.id.in_(agent_ids))))
+        if zone_ids:
+            parts.append(select(literal("zone"), Zone.id, Zone.slug, Zone.name).where(
+                Zone.client_id == client_id, Zone.id.in_(zone_ids)))
+        if campaign_ids:
+            parts.append(select(literal("campaign"), Campaign.id, Campaign.slug, Campaign.name).where(
+                Campaign.client_id == client_id, Campaign.id.in_(campaign_ids)))
+        if not parts:
+            return
+        for kind, row_id, slug, name in dbsession.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            if kind == "agent":
+                self.agent_by_slug[slug], self.agent_by_id[row_id] = name, name
+            elif kind == "zone":
+                self.zone_by_id[row_id] = name
+            else:
+                self.campaign_by_id[row_id] = name
 
 
 def readable(request, key, value, tz, names):
@@ -96,6 +123,6 @@ def describe(request, change, tz, names):
 
 
 def history_of(request, scope, client, limit):
-    names = Names(request.dbsession, client.id)
-    return [describe(request, change, client.timezone, names)
-            for change in recent_changes(request.dbsession, scope, limit=limit)]
+    changes = recent_changes(request.dbsession, scope, limit=limit)
+    names = Names(request.dbsession, client.id, changes)
+    return [describe(request, change, client.timezone, names) for change in changes]

@@ -12,23 +12,18 @@ from agents.resources import AgentFolder, ZoneFolder
 from callcenter.lifecycle.unavailability import declare_unavailability
 from campaigns.resources import ClientFolder, client_folder_of
 from portal import permissions as P
-from portal.history import Change
+from portal.history import Change, recent_changes
 from portal.i18n import _
 from callcenter.feeds.services import SUFFIX, active_feed, scope_of
 from callcenter.appointments.forms import action_form, attempt, local_moment, refused, validate_form
-from callcenter.appointments.history import Names, history_of
+from callcenter.appointments.history import Names, describe
 from callcenter.lifecycle.forms import UnavailabilityForm, override_node
 
 
 RECENT_CHANGES_LIMIT = 15
 
 
-def folder_changes(request, folder):
-    # A folder's panel shows its own column of the history (spec §4), scoped like its appointments.
-    return history_of(request, folder.appointment_scope, client_folder_of(folder).client, RECENT_CHANGES_LIMIT)
-
-
-def unavailabilities_of(request, folder):
+def unavailability_rows(request, folder):
     """Current and future unavailabilities that concern the folder: its own, and those above it."""
     client = client_folder_of(folder).client
     query = (select(Unavailability).where(Unavailability.client_id == client.id, Unavailability.end_at > request.now)
@@ -42,8 +37,10 @@ def unavailabilities_of(request, folder):
         zone_ids = [zone.id for zone in folder.agent.zones]
         query = query.where(or_(whole_client, Unavailability.agent_id == folder.agent.id,
                                 Unavailability.zone_id.in_(zone_ids)))
-    rows = request.dbsession.execute(query).scalars().all()
-    names = Names(request.dbsession, client.id)
+    return request.dbsession.execute(query).scalars().all()
+
+
+def describe_unavailabilities(request, rows, names):
     translate = request.localizer.translate
     items = []
     for row in rows:
@@ -84,10 +81,17 @@ def folder_extras(request, folder, failed_form=None):
         form = failed_form.render()
     elif may_declare:
         form = unavailability_form(request, folder).render()
+    client = client_folder_of(folder).client
+    # The folder's own column of the history (spec §4), scoped like its appointments; the names both
+    # panels show in one query.
+    changes = recent_changes(request.dbsession, folder.appointment_scope, limit=RECENT_CHANGES_LIMIT)
+    unavailabilities = unavailability_rows(request, folder) if isinstance(
+        folder, (ClientFolder, ZoneFolder, AgentFolder)) else None
+    names = Names(request.dbsession, client.id, changes, unavailabilities or ())
     return {
-        "changes": folder_changes(request, folder),
-        "unavailabilities": unavailabilities_of(request, folder)
-        if isinstance(folder, (ClientFolder, ZoneFolder, AgentFolder)) else None,
+        "changes": [describe(request, change, client.timezone, names) for change in changes],
+        "unavailabilities": describe_unavailabilities(request, unavailabilities, names)
+        if unavailabilities is not None else None,
         "unavailability_form": form,
         "may_override": request.has_permission(P.OVERRIDE_NOTICE, folder),
         "earliest_unavailability": earliest_unavailability_day(request, folder),
