@@ -7,7 +7,9 @@ are taken last in the transaction, after the campaign, the agent's calendar and 
 (the booking's order), and in the order of (agent, zone) when one change moves two rows: no cycle,
 no deadlock.
 """
-from sqlalchemy import delete, func, select
+from functools import cache
+
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from agents.models import Agent
@@ -62,11 +64,17 @@ def folder_counts(dbsession, scope):
 
     ``scope`` is the folder's ``appointment_scope``: {"zone_id": id} or {"agent_id": id}, the latter with
     "zone_id": [ids] for a zone manager who sees only the zones he/she manages."""
-    query = select(*(func.coalesce(func.sum(getattr(FolderCounter, name)), 0) for name in COUNTER_NAMES))
-    for column, value in scope.items():
-        key = getattr(FolderCounter, column)
-        query = query.where(key.in_(value) if isinstance(value, list) else key == value)
-    return dict(zip(COUNTER_NAMES, (int(value) for value in dbsession.execute(query).one())))
+    shape = tuple(sorted((column, isinstance(value, list)) for column, value in scope.items()))
+    return dict(zip(COUNTER_NAMES, (int(value) for value in dbsession.execute(counts_statement(shape), scope).one())))
+
+
+@cache
+def counts_statement(shape):
+    """Built once per process for each shape of scope: ((column, several values?), ...)."""
+    table = FolderCounter.__table__.c
+    return select(*(func.coalesce(func.sum(table[name]), 0) for name in COUNTER_NAMES)).where(
+        *(table[column].in_(bindparam(column, expanding=True)) if several else table[column] == bindparam(column)
+          for column, several in shape))
 
 
 def recount_query(where=None):

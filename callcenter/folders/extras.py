@@ -1,43 +1,65 @@
 """A folder home's panels from the appointment's life: recent changes and unavailabilities, with the form that declares one (rule 6)."""
 import itertools
+from functools import cache
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from agents.availability import UNAVAILABILITY_NOTICE_DAYS
-from agents.models import Unavailability, agent_zones
+from agents.models import Agent, Unavailability, Zone, agent_zones
 from agents.resources import AgentFolder, ZoneFolder
 from callcenter.lifecycle.unavailability import declare_unavailability
 from campaigns.resources import ClientFolder, client_folder_of
 from portal import permissions as P
-from portal.history import Change, recent_changes
+from portal.history import Change
 from portal.i18n import _
 from callcenter.feeds.services import SUFFIX, active_feed, scope_of
 from callcenter.appointments.forms import action_form, attempt, local_moment, refused, validate_form
 from callcenter.appointments.history import Names, describe
+from callcenter.folders.panels import folder_changes
 from callcenter.lifecycle.forms import UnavailabilityForm, override_node
 
 
 RECENT_CHANGES_LIMIT = 15
 
 
-def unavailability_rows(request, folder):
-    """Current and future unavailabilities that concern the folder: its own, and those above it."""
-    client = client_folder_of(folder).client
-    query = (select(Unavailability).where(Unavailability.client_id == client.id, Unavailability.end_at > request.now)
-             .order_by(Unavailability.start_at))
-    whole_client = Unavailability.agent_id.is_(None) & Unavailability.zone_id.is_(None)
+@cache
+def unavailabilities_statement(kind):
+    """Built once per process for a client's, a zone's or an agent's folder."""
+    u, agents, zones = Unavailability.__table__.c, Agent.__table__, Zone.__table__
+    query = (select(u.agent_id, u.zone_id, u.start_at, u.end_at, u.reason, agents.c.name, zones.c.name)
+             .select_from(Unavailability.__table__.outerjoin(agents, agents.c.id == u.agent_id)
+                          .outerjoin(zones, zones.c.id == u.zone_id))
+             .where(u.client_id == bindparam("client_id"), u.end_at > bindparam("now")).order_by(u.start_at))
+    whole_client = u.agent_id.is_(None) & u.zone_id.is_(None)
+    if kind == "zone":
+        agent_ids = select(agent_zones.c.agent_id).where(agent_zones.c.zone_id == bindparam("zone_id"))
+        query = query.where(or_(whole_client, u.zone_id == bindparam("zone_id"), u.agent_id.in_(agent_ids)))
+    elif kind == "agent":
+        query = query.where(or_(whole_client, u.agent_id == bindparam("agent_id"),
+                                u.zone_id.in_(bindparam("zone_ids", expanding=True))))
+    return query
+
+
+def unavailability_rows(request, folder, names):
+    """Current and future unavailabilities that concern the folder: its own, and those above it; their
+    agents' and zones' names go into ``names``."""
+    values = {"client_id": client_folder_of(folder).client.id, "now": request.now}
     if isinstance(folder, ZoneFolder):
-        agent_ids = select(agent_zones.c.agent_id).where(agent_zones.c.zone_id == folder.zone.id)
-        query = query.where(or_(whole_client, Unavailability.zone_id == folder.zone.id,
-                                Unavailability.agent_id.in_(agent_ids)))
+        kind, values["zone_id"] = "zone", folder.zone.id
     elif isinstance(folder, AgentFolder):
-        zone_ids = [zone.id for zone in folder.agent.zones]
-        query = query.where(or_(whole_client, Unavailability.agent_id == folder.agent.id,
-                                Unavailability.zone_id.in_(zone_ids)))
-    return request.dbsession.execute(query).scalars().all()
+        kind, values["agent_id"], values["zone_ids"] = "agent", folder.agent.id, [zone.id for zone in folder.agent.zones]
+    else:
+        kind = "client"
+    rows = request.dbsession.execute(unavailabilities_statement(kind), values).all()
+    for row in rows:
+        if row[5] is not None:
+            names.agent_by_id[row.agent_id] = row[5]
+        if row[6] is not None:
+            names.zone_by_id[row.zone_id] = row[6]
+    return rows
 
 
 def describe_unavailabilities(request, rows, names):
@@ -84,10 +106,10 @@ def folder_extras(request, folder, failed_form=None):
     client = client_folder_of(folder).client
     # The folder's own column of the history (spec §4), scoped like its appointments; the names both
     # panels show in one query.
-    changes = recent_changes(request.dbsession, folder.appointment_scope, limit=RECENT_CHANGES_LIMIT)
-    unavailabilities = unavailability_rows(request, folder) if isinstance(
+    names = Names.empty()
+    changes = folder_changes(request.dbsession, folder.appointment_scope, RECENT_CHANGES_LIMIT, names)
+    unavailabilities = unavailability_rows(request, folder, names) if isinstance(
         folder, (ClientFolder, ZoneFolder, AgentFolder)) else None
-    names = Names(request.dbsession, client.id, changes, unavailabilities or ())
     return {
         "changes": [describe(request, change, client.timezone, names) for change in changes],
         "unavailabilities": describe_unavailabilities(request, unavailabilities, names)

@@ -1,16 +1,32 @@
-"""What a folder home reads for its panels, one query each and only the columns shown (spec §4, §10:
-a folder of a million appointments answers as fast as a small one)."""
+"""What a folder home reads for its panels: one query each, only the columns shown, each statement
+built once per process for the shape of the folder's scope (spec §4, §10: a folder of a million
+appointments answers as fast as a small one)."""
+from functools import cache
 from typing import NamedTuple
 
 from pyramid.traversal import quote_path_segment
-from sqlalchemy import func, literal, null, select, true, union_all
+from sqlalchemy import bindparam, func, literal, null, select, true, union_all
 
 from agents.models import Agent, Zone, agent_zones
 from callcenter.appointments.models import ACTIVE_STATES, Appointment
-from callcenter.appointments.services import in_scope
 from campaigns.models import Campaign
+from portal.history import Change
+from portal.models import User
 
 UPCOMING_LIMIT = 20
+
+
+def scope_shape(scope):
+    """The folder's scope as a statement's cache key: ((column, several values?), ...)."""
+    return tuple(sorted((column, isinstance(value, list)) for column, value in scope.items()))
+
+
+def scope_clauses(table, shape):
+    return [table.c[column].in_(bindparam(column, expanding=True)) if several else table.c[column] == bindparam(column)
+            for column, several in shape]
+
+
+# --- Upcoming appointments --------------------------------------------------------------------
 
 
 class Named(NamedTuple):
@@ -33,22 +49,95 @@ class UpcomingAppointment(NamedTuple):
     campaign: Named
 
 
+@cache
+def upcoming_statement(shape, limit):
+    a, agents, zones, campaigns = (Appointment.__table__, Agent.__table__, Zone.__table__, Campaign.__table__)
+    return (
+        select(a.c.number, a.c.start_at, a.c.prospect_name, a.c.prospect_company, a.c.prospect_postal_code,
+               a.c.prospect_phone, a.c.state, a.c.needs_rescheduling, agents.c.name, zones.c.name, campaigns.c.name)
+        .select_from(a.join(agents, agents.c.id == a.c.agent_id).join(campaigns, campaigns.c.id == a.c.campaign_id)
+                     .outerjoin(zones, zones.c.id == a.c.zone_id))
+        .where(*scope_clauses(a, shape), a.c.start_at >= bindparam("now"), a.c.state.in_(ACTIVE_STATES))
+        .order_by(a.c.start_at, a.c.id)
+        .limit(limit)
+    )
+
+
 def upcoming_appointments(dbsession, scope, *, now, limit=UPCOMING_LIMIT):
     """The folder's active appointments from now on, soonest first: an index range of the folder's
-    (client, zone or agent) appointments by start, and the names of their agent, zone and campaign."""
-    rows = dbsession.execute(
-        select(Appointment.number, Appointment.start_at, Appointment.prospect_name, Appointment.prospect_company,
-               Appointment.prospect_postal_code, Appointment.prospect_phone, Appointment.state,
-               Appointment.needs_rescheduling, Agent.name, Zone.name, Campaign.name)
-        .join(Agent, Agent.id == Appointment.agent_id)
-        .join(Campaign, Campaign.id == Appointment.campaign_id)
-        .outerjoin(Zone, Zone.id == Appointment.zone_id)
-        .where(*in_scope(scope), Appointment.start_at >= now, Appointment.state.in_(ACTIVE_STATES))
-        .order_by(Appointment.start_at, Appointment.id)
-        .limit(limit)
-    ).all()
+    (client, campaign, zone or agent) appointments by start, with the names of their agent, zone and campaign."""
+    rows = dbsession.execute(upcoming_statement(scope_shape(scope), limit), dict(scope, now=now))
     return [UpcomingAppointment(*row[:8], Named(row[8]), Named(row[9]) if row[9] is not None else None,
                                 Named(row[10])) for row in rows]
+
+
+# --- Recent changes ---------------------------------------------------------------------------
+
+
+class Actor(NamedTuple):
+    name: str
+    email: str
+
+
+class ChangeLine(NamedTuple):
+    """What callcenter.appointments.history.describe reads of a change."""
+
+    subject: str
+    action: str
+    before: dict
+    after: dict
+    agent_id: int | None
+    zone_id: int | None
+    campaign_id: int | None
+    appointment_number: int | None
+    at: object
+    actor: Actor | None
+
+
+@cache
+def changes_statement(shape, limit):
+    """The changes with their actor and the names their words need: their agent's, zone's and campaign's,
+    and the agents' whose slugs they hold before and after (a reassignment)."""
+    c, users = Change.__table__, User.__table__
+    agent, zone, campaign = Agent.__table__.alias(), Zone.__table__.alias(), Campaign.__table__.alias()
+    agent_before, agent_after = Agent.__table__.alias(), Agent.__table__.alias()
+    slug_before, slug_after = c.c.before["agent"].as_string(), c.c.after["agent"].as_string()
+    clauses = [c.c[column].in_(bindparam(column, expanding=True)) | c.c[column].is_(None) if several
+               else c.c[column] == bindparam(column) for column, several in shape]
+    joined = (c.outerjoin(users, users.c.id == c.c.actor_id)
+              .outerjoin(agent, agent.c.id == c.c.agent_id).outerjoin(zone, zone.c.id == c.c.zone_id)
+              .outerjoin(campaign, campaign.c.id == c.c.campaign_id)
+              .outerjoin(agent_before, (agent_before.c.client_id == c.c.client_id) & (agent_before.c.slug == slug_before))
+              .outerjoin(agent_after, (agent_after.c.client_id == c.c.client_id) & (agent_after.c.slug == slug_after)))
+    return (
+        select(c.c.subject, c.c.action, c.c.before, c.c.after, c.c.agent_id, c.c.zone_id, c.c.campaign_id,
+               c.c.appointment_number, c.c.at, users.c.name, users.c.email, agent.c.name, zone.c.name,
+               campaign.c.name, agent_before.c.slug, agent_before.c.name, agent_after.c.slug, agent_after.c.name)
+        .select_from(joined).where(*clauses).order_by(c.c.at.desc(), c.c.id.desc()).limit(limit)
+    )
+
+
+def folder_changes(dbsession, scope, limit, names):
+    """The newest changes of a folder, as portal.history.recent_changes reads them (a zone manager in an
+    agent's folder: the changes of his/her zones and the agent's own); the names they need go into
+    ``names`` (callcenter.appointments.history.Names)."""
+    lines = []
+    for row in dbsession.execute(changes_statement(scope_shape(scope), limit), scope):
+        lines.append(ChangeLine(*row[:9], Actor(row[9], row[10]) if row[10] is not None else None))
+        (agent_id, zone_id, campaign_id), (agent, zone, campaign) = row[4:7], row[11:14]
+        if agent is not None:
+            names.agent_by_id[agent_id] = agent
+        if zone is not None:
+            names.zone_by_id[zone_id] = zone
+        if campaign is not None:
+            names.campaign_by_id[campaign_id] = campaign
+        for slug, name in (row[14:16], row[16:18]):
+            if slug is not None:
+                names.agent_by_slug[slug] = name
+    return lines
+
+
+# --- Links to the folders below -------------------------------------------------------------
 
 
 class CampaignLink(NamedTuple):
@@ -70,25 +159,32 @@ class Link(NamedTuple):
     active: bool = True
 
 
+@cache
+def subfolders_statement():
+    campaigns, zones, agents = Campaign.__table__.c, Zone.__table__.c, Agent.__table__.c
+    counters = (campaigns.purchased, campaigns.taken, campaigns.to_confirm, campaigns.cancelled, campaigns.recovered,
+                campaigns.recoveries_pending)
+    nothing = [null()] * len(counters)
+    client_id = bindparam("client_id")
+    first_campaigns = select(literal(0).label("kind"), func.row_number().over(order_by=campaigns.name).label("position"),
+                             campaigns.slug, campaigns.name, true().label("active"), *counters
+                             ).where(campaigns.client_id == client_id)
+    first_zones = select(literal(1), func.row_number().over(order_by=zones.name), zones.slug, zones.name, true(),
+                         *nothing).where(zones.client_id == client_id)
+    ranked_agents = (select(agents.slug, agents.name, agents.active,
+                            func.row_number().over(order_by=(agents.active.desc(), agents.name)).label("position"))
+                     .where(agents.client_id == client_id).subquery())
+    first_agents = select(literal(2), ranked_agents.c.position, ranked_agents.c.slug, ranked_agents.c.name,
+                          ranked_agents.c.active, *nothing).where(ranked_agents.c.position <= bindparam("agents"))
+    every = union_all(first_campaigns, first_zones, first_agents).subquery()
+    return select(every).order_by(every.c.kind, every.c.position)
+
+
 def client_subfolders(dbsession, client_id, base_url, agents_limit):
     """The client folder's links below it in one query: every campaign with its counters, every zone,
     and the first ``agents_limit`` agents (active first), each in the order the page lists them.
     Returns (campaigns, zones, agents)."""
-    counters = (Campaign.purchased, Campaign.taken, Campaign.to_confirm, Campaign.cancelled, Campaign.recovered,
-                Campaign.recoveries_pending)
-    nothing = [null()] * len(counters)
-    campaigns = select(literal(0).label("kind"), func.row_number().over(order_by=Campaign.name).label("position"),
-                       Campaign.slug, Campaign.name, true().label("active"), *counters
-                       ).where(Campaign.client_id == client_id)
-    zones = select(literal(1), func.row_number().over(order_by=Zone.name), Zone.slug, Zone.name, true(), *nothing
-                   ).where(Zone.client_id == client_id)
-    first_agents = (select(Agent.slug, Agent.name, Agent.active,
-                           func.row_number().over(order_by=(Agent.active.desc(), Agent.name)).label("position"))
-                    .where(Agent.client_id == client_id).subquery())
-    agents = select(literal(2), first_agents.c.position, first_agents.c.slug, first_agents.c.name,
-                    first_agents.c.active, *nothing).where(first_agents.c.position <= agents_limit)
-    every = union_all(campaigns, zones, agents).subquery()
-    rows = dbsession.execute(select(every).order_by(every.c.kind, every.c.position)).all()
+    rows = dbsession.execute(subfolders_statement(), {"client_id": client_id, "agents": agents_limit})
     found = ([], [], [])
     folder_urls = (base_url + "campaigns/", base_url + "zones/", base_url + "agents/")
     for kind, _position, slug, name, active, *values in rows:
@@ -97,10 +193,15 @@ def client_subfolders(dbsession, client_id, base_url, agents_limit):
     return found
 
 
+@cache
+def zone_agents_statement():
+    agents = Agent.__table__.c
+    return (select(agents.slug, agents.name, agents.active)
+            .select_from(Agent.__table__.join(agent_zones, agent_zones.c.agent_id == agents.id))
+            .where(agent_zones.c.zone_id == bindparam("zone_id")).order_by(agents.name))
+
+
 def zone_agents(dbsession, zone_id, agents_url):
     """The links to a zone's agents, by name."""
-    rows = dbsession.execute(
-        select(Agent.slug, Agent.name, Agent.active).join(agent_zones, agent_zones.c.agent_id == Agent.id)
-        .where(agent_zones.c.zone_id == zone_id).order_by(Agent.name)
-    ).all()
-    return [Link(agents_url + quote_path_segment(slug) + "/", slug, name, active) for slug, name, active in rows]
+    return [Link(agents_url + quote_path_segment(slug) + "/", slug, name, active)
+            for slug, name, active in dbsession.execute(zone_agents_statement(), {"zone_id": zone_id})]
