@@ -98,22 +98,24 @@ class ChangeLine(NamedTuple):
 def changes_statement(shape, limit):
     """The changes with their actor and the names their words need: their agent's, zone's and campaign's,
     and the agents' whose slugs they hold before and after (a reassignment)."""
-    c, users = Change.__table__, User.__table__
-    agent, zone, campaign = Agent.__table__.alias(), Zone.__table__.alias(), Campaign.__table__.alias()
-    agent_before, agent_after = Agent.__table__.alias(), Agent.__table__.alias()
+    c, users, agents, zones, campaigns = (Change.__table__, User.__table__, Agent.__table__, Zone.__table__,
+                                          Campaign.__table__)
     slug_before, slug_after = c.c.before["agent"].as_string(), c.c.after["agent"].as_string()
+
+    def by_slug(slug):  # scalar subqueries, run for the rows kept only: a join of six tables costs more to plan
+        return select(agents.c.name).where(agents.c.client_id == c.c.client_id, agents.c.slug == slug).scalar_subquery()
+
     clauses = [c.c[column].in_(bindparam(column, expanding=True)) | c.c[column].is_(None) if several
                else c.c[column] == bindparam(column) for column, several in shape]
-    joined = (c.outerjoin(users, users.c.id == c.c.actor_id)
-              .outerjoin(agent, agent.c.id == c.c.agent_id).outerjoin(zone, zone.c.id == c.c.zone_id)
-              .outerjoin(campaign, campaign.c.id == c.c.campaign_id)
-              .outerjoin(agent_before, (agent_before.c.client_id == c.c.client_id) & (agent_before.c.slug == slug_before))
-              .outerjoin(agent_after, (agent_after.c.client_id == c.c.client_id) & (agent_after.c.slug == slug_after)))
     return (
         select(c.c.subject, c.c.action, c.c.before, c.c.after, c.c.agent_id, c.c.zone_id, c.c.campaign_id,
-               c.c.appointment_number, c.c.at, users.c.name, users.c.email, agent.c.name, zone.c.name,
-               campaign.c.name, agent_before.c.slug, agent_before.c.name, agent_after.c.slug, agent_after.c.name)
-        .select_from(joined).where(*clauses).order_by(c.c.at.desc(), c.c.id.desc()).limit(limit)
+               c.c.appointment_number, c.c.at, users.c.name, users.c.email,
+               select(agents.c.name).where(agents.c.id == c.c.agent_id).scalar_subquery(),
+               select(zones.c.name).where(zones.c.id == c.c.zone_id).scalar_subquery(),
+               select(campaigns.c.name).where(campaigns.c.id == c.c.campaign_id).scalar_subquery(),
+               slug_before, by_slug(slug_before), slug_after, by_slug(slug_after))
+        .select_from(c.outerjoin(users, users.c.id == c.c.actor_id))
+        .where(*clauses).order_by(c.c.at.desc(), c.c.id.desc()).limit(limit)
     )
 
 
@@ -132,7 +134,7 @@ def folder_changes(dbsession, scope, limit, names):
         if campaign is not None:
             names.campaign_by_id[campaign_id] = campaign
         for slug, name in (row[14:16], row[16:18]):
-            if slug is not None:
+            if name is not None:
                 names.agent_by_slug[slug] = name
     return lines
 
@@ -198,10 +200,13 @@ def zone_agents_statement():
     agents = Agent.__table__.c
     return (select(agents.slug, agents.name, agents.active)
             .select_from(Agent.__table__.join(agent_zones, agent_zones.c.agent_id == agents.id))
-            .where(agent_zones.c.zone_id == bindparam("zone_id")).order_by(agents.name))
+            # The client's agents (an index range), not every agent of the portal, joined to the zone's.
+            .where(agent_zones.c.zone_id == bindparam("zone_id"), agents.client_id == bindparam("client_id"))
+            .order_by(agents.name))
 
 
-def zone_agents(dbsession, zone_id, agents_url):
+def zone_agents(dbsession, zone, agents_url):
     """The links to a zone's agents, by name."""
+    values = {"zone_id": zone.id, "client_id": zone.client_id}
     return [Link(agents_url + quote_path_segment(slug) + "/", slug, name, active)
-            for slug, name, active in dbsession.execute(zone_agents_statement(), {"zone_id": zone_id})]
+            for slug, name, active in dbsession.execute(zone_agents_statement(), values)]

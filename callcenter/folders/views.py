@@ -86,7 +86,7 @@ def folder_navigation(request, folder):
         navigation["agents"], navigation["more_agents"] = agents[:SUBFOLDER_LINKS], len(agents) > SUBFOLDER_LINKS
     elif isinstance(folder, ZoneFolder):
         client_folder = client_folder_of(folder)
-        navigation["agents"] = zone_agents(dbsession, folder.zone.id, request.resource_url(client_folder, "agents", ""))
+        navigation["agents"] = zone_agents(dbsession, folder.zone, request.resource_url(client_folder, "agents", ""))
     if isinstance(folder, (ZoneFolder, AgentFolder)) and request.user is not None:
         managed = {principal for principal in principals_for(request.user) if principal.startswith("zone:")}
         if len(managed) > 1:  # a manager of several zones switches between them

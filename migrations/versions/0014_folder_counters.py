@@ -1,6 +1,10 @@
 """Folder counters (issue 16): taken, to_confirm and cancelled per agent and zone, kept by the
 services, for the boxes of the zone and agent folders; backfilled from the appointments.
 
+The folders' history indexes on (scope, at) gain the id, the tie-breaker of the panel's order, so
+that its newest 15 changes are one index range even when an import or an unavailability wrote
+hundreds at the same instant (the old indexes are prefixes of the new ones: replaced, not kept).
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04 18:30:00.000000
@@ -13,6 +17,8 @@ revision = '0014'
 down_revision = "0013"
 branch_labels = None
 depends_on = None
+
+CHANGE_SCOPES = ("client", "zone", "agent", "campaign")
 
 
 def upgrade():
@@ -35,8 +41,14 @@ def upgrade():
                count(*) FILTER (WHERE state = 'cancelled')
         FROM appointments GROUP BY agent_id, coalesce(zone_id, 0)
     """)
+    for scope in CHANGE_SCOPES:
+        op.drop_index(f"ix_changes_{scope}_at", table_name="changes")
+        op.create_index(f"ix_changes_{scope}_at_id", "changes", [f"{scope}_id", "at", "id"])
 
 
 def downgrade():
+    for scope in CHANGE_SCOPES:
+        op.drop_index(f"ix_changes_{scope}_at_id", table_name="changes")
+        op.create_index(f"ix_changes_{scope}_at", "changes", [f"{scope}_id", "at"])
     op.drop_index('ix_folder_counters_zone_id', table_name='folder_counters')
     op.drop_table('folder_counters')
