@@ -19,7 +19,14 @@ from callcenter.appointments.models import Appointment
 from campaigns.alerts import QuotaAlert
 from portal.history import record
 from tests.conftest import NOW
-from tests.factories import Tenant, make_agent, make_campaign, make_token, make_user, make_zone
+from tests.factories import (
+    Tenant,
+    make_agent,
+    make_campaign,
+    make_token,
+    make_user,
+    make_zone,
+)
 
 RECORDED = {
     # The client found by traversal, the token's user; the links below (campaigns with their counters,
@@ -127,7 +134,8 @@ def test_folder_homes_issue_the_recorded_statements_whatever_they_hold(testapp, 
     cases.append(("agent folder, zone manager", f"{base}agents/{busiest.slug}/",
                   {"Authorization": "Bearer " + make_token(dbsession, manager)}))
     for case, url, headers in cases:
-        page, _count = assert_statements(connection, case, lambda: testapp.get(url, headers=headers))
+        page, _count = assert_statements(connection, case, lambda url=url, headers=headers: testapp.get(
+            url, headers=headers))
         assert page.html.select_one('[data-count="taken"]') is not None
     # What the pages show is what they hold: 50 agents' links, the boxes of the zone.
     client_page = testapp.get(base, headers=client_headers)
