@@ -9,7 +9,6 @@ from portal import permissions as P
 from portal.resources import Resource
 from portal.security import principals_for
 
-
 # Built once: every request below a zone or an agent runs one of them.
 ZONE_BY_SLUG = select(Zone).where(Zone.client_id == bindparam("client_id"), Zone.slug == bindparam("slug"))
 AGENT_BY_SLUG = select(Agent).where(Agent.client_id == bindparam("client_id"), Agent.slug == bindparam("slug"))

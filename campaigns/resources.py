@@ -7,7 +7,6 @@ from campaigns.models import Campaign, Client, Step
 from portal import permissions as P
 from portal.resources import Resource, number_or_key_error
 
-
 # Built once: every request below /clients/ runs it.
 CLIENT_BY_SLUG = select(Client).where(Client.slug == bindparam("slug"))
 
