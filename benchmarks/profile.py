@@ -2,6 +2,8 @@
 
     python -m benchmarks.profile portal_bench_large booking --requests 200 [--cprofile]
 
+Scenarios: floor, booking, folder (/clients/big/), zone-folder and agent-folder (the zone and the agent
+of `big` with the most appointments, chosen by SQL), list.
 Runs the same requests as the wrk scripts through the WSGI app (no server, no concurrency),
 so that N+1 queries and per-request work show without the noise of a loaded machine; with
 --cprofile it prints the functions that cost the most. `make bench` makes the databases
