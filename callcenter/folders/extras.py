@@ -103,6 +103,8 @@ def blank_unavailability_form(request, folder, may_override):
     if html is None:
         rendered = unavailability_form(request, folder, may_override=may_override).render()
         html = rendered.replace(f'value="{token}"', f'value="{CSRF_PLACEHOLDER}"')
+        if html.count(CSRF_PLACEHOLDER) != 1 or token in html:  # never keep a session's token for others
+            return rendered
         if len(BLANK_FORMS) >= BLANK_FORMS_KEPT:
             BLANK_FORMS.clear()
         BLANK_FORMS[key] = html
