@@ -162,7 +162,7 @@ class Link(NamedTuple):
 
 
 @cache
-def subfolders_statement():
+def subfolders_statement(agents_limit):
     campaigns, zones, agents = Campaign.__table__.c, Zone.__table__.c, Agent.__table__.c
     counters = (campaigns.purchased, campaigns.taken, campaigns.to_confirm, campaigns.cancelled, campaigns.recovered,
                 campaigns.recoveries_pending)
@@ -173,11 +173,16 @@ def subfolders_statement():
                              ).where(campaigns.client_id == client_id)
     first_zones = select(literal(1), func.row_number().over(order_by=zones.name), zones.slug, zones.name, true(),
                          *nothing).where(zones.client_id == client_id)
-    ranked_agents = (select(agents.slug, agents.name, agents.active,
-                            func.row_number().over(order_by=(agents.active.desc(), agents.name)).label("position"))
-                     .where(agents.client_id == client_id).subquery())
+    # The first active agents by name, then the first inactive ones: two ranges of the index on
+    # (client_id, active, name), not a sort of the client's thousand agents.
+    by_state = [select(agents.slug, agents.name, agents.active)
+                .where(agents.client_id == client_id, agents.active.is_(active))
+                .order_by(agents.name).limit(agents_limit).subquery() for active in (True, False)]
+    candidates = union_all(*(select(part) for part in by_state)).subquery()
+    ranked_agents = select(candidates, func.row_number().over(
+        order_by=(candidates.c.active.desc(), candidates.c.name)).label("position")).subquery()
     first_agents = select(literal(2), ranked_agents.c.position, ranked_agents.c.slug, ranked_agents.c.name,
-                          ranked_agents.c.active, *nothing).where(ranked_agents.c.position <= bindparam("agents"))
+                          ranked_agents.c.active, *nothing).where(ranked_agents.c.position <= agents_limit)
     every = union_all(first_campaigns, first_zones, first_agents).subquery()
     return select(every).order_by(every.c.kind, every.c.position)
 
@@ -186,7 +191,7 @@ def client_subfolders(dbsession, client_id, base_url, agents_limit):
     """The client folder's links below it in one query: every campaign with its counters, every zone,
     and the first ``agents_limit`` agents (active first), each in the order the page lists them.
     Returns (campaigns, zones, agents)."""
-    rows = dbsession.execute(subfolders_statement(), {"client_id": client_id, "agents": agents_limit})
+    rows = dbsession.execute(subfolders_statement(agents_limit), {"client_id": client_id})
     found = ([], [], [])
     folder_urls = (base_url + "campaigns/", base_url + "zones/", base_url + "agents/")
     for kind, _position, slug, name, active, *values in rows:

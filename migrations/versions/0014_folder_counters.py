@@ -4,6 +4,7 @@ services, for the boxes of the zone and agent folders; backfilled from the appoi
 The folders' history indexes on (scope, at) gain the id, the tie-breaker of the panel's order, so
 that its newest 15 changes are one index range even when an import or an unavailability wrote
 hundreds at the same instant (the old indexes are prefixes of the new ones: replaced, not kept).
+The client folder's first 50 agents, active first and by name, become two ranges of an index.
 
 Revision ID: 0014
 Revises: 0013
@@ -44,9 +45,11 @@ def upgrade():
     for scope in CHANGE_SCOPES:
         op.drop_index(f"ix_changes_{scope}_at", table_name="changes")
         op.create_index(f"ix_changes_{scope}_at_id", "changes", [f"{scope}_id", "at", "id"])
+    op.create_index("ix_agents_client_active_name", "agents", ["client_id", "active", "name"])
 
 
 def downgrade():
+    op.drop_index("ix_agents_client_active_name", table_name="agents")
     for scope in CHANGE_SCOPES:
         op.drop_index(f"ix_changes_{scope}_at_id", table_name="changes")
         op.create_index(f"ix_changes_{scope}_at", "changes", [f"{scope}_id", "at"])
