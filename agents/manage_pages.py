@@ -9,15 +9,21 @@ from sqlalchemy.orm import selectinload
 
 from agents import schemas, services
 from agents.models import Agent, Zone
-from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneContainer, ZoneFolder
+from agents.resources import (
+    AgentContainer,
+    AgentFolder,
+    UserContainer,
+    ZoneContainer,
+    ZoneFolder,
+)
 from campaigns.manage_pages import client_crumb, crumb, flash, form_page
 from campaigns.resources import ClientFolder
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import make_form
 from portal.i18n import _
-from portal.listing import page_of_query, search_text, where_words
-from portal.models import STAFF_ROLES, User
+from portal.listing import page_of_query, search_text
+from portal.models import CLIENT_ROLES, STAFF_ROLES, User
 from portal.resources import as_number
 
 
@@ -74,12 +80,15 @@ def agents_page(context, request):
     the management buttons for who may manage."""
     folder = context.__parent__
     search = search_text(request)
-    query = where_words(
-        select(Agent).where(Agent.client_id == folder.client.id).options(selectinload(Agent.zones))
-        .order_by(Agent.active.desc(), Agent.name, Agent.id), search, (Agent.name, Agent.slug, Agent.email))
-    listing = page_of_query(request, request.dbsession, query)
+    zone = request.GET.get("zone") or None
+    zones = client_zones(request, folder.client)
+    if zone is not None and zone not in {known.slug for known in zones}:
+        raise RuleViolation("validation_error", field="zone")
+    state = list_choice(request, "state", ("active", "inactive"))
+    query = services.agents_matching(folder.client.id, search, zone, None if state is None else state == "active")
+    listing = page_of_query(request, request.dbsession, query.options(selectinload(Agent.zones)))
     return {"agents": listing["items"], "folder": folder, "crumbs": [client_crumb(request, folder)], "search": search,
-            **listing}
+            "zones": zones, "filters": {"zone": zone, "state": state}, "listing": listing, **listing}
 
 
 @view_config(context=AgentContainer, name="add", permission=P.MANAGE,
@@ -139,15 +148,33 @@ def agent_active(context, request):
 # --- Users of a client, and the call-center's staff -------------------------------------------------------------
 
 
-def users_rows(request, query):
-    users = request.dbsession.execute(
-        query.options(selectinload(User.zones)).order_by(User.active.desc(), User.email).limit(1000)
-    ).scalars().all()
+def users_rows(request, query, roles):
+    """The users list of a page: searched by e-mail or name, narrowed by role and state (the query string,
+    also when a failed form is shown again), one page cut by the database; each row with its zones and agent."""
+    search = search_text(request)
+    role = list_choice(request, "role", roles)
+    state = list_choice(request, "state", ("active", "inactive"))
+    query = services.users_matching(query.options(selectinload(User.zones)), search, role,
+                                    None if state is None else state == "active")
+    listing = page_of_query(request, request.dbsession, query)
+    users = listing["items"]
     agent_ids = {user.agent_id for user in users if user.agent_id}
     agents = dict(request.dbsession.execute(select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids))).all()) \
         if agent_ids else {}
-    return [{"user": user, "zones": ", ".join(zone.name for zone in user.zones), "agent": agents.get(user.agent_id)}
+    rows = [{"user": user, "zones": ", ".join(zone.name for zone in user.zones), "agent": agents.get(user.agent_id)}
             for user in users]
+    return {"rows": rows, "search": search, "filters": {"role": role, "state": state}, "roles": roles,
+            "listing": listing}
+
+
+def list_choice(request, name, allowed):
+    """A filter of a list from the query string: empty is none, an unknown value a 400."""
+    value = request.GET.get(name, "")
+    if not value:
+        return None
+    if value not in allowed:
+        raise RuleViolation("validation_error", field=name)
+    return value
 
 
 @view_config(context=ClientFolder, name="users", permission=P.MANAGE, renderer="agents:templates/users.jinja2")
@@ -169,7 +196,8 @@ def client_users_page(context, request):
 
     done, rendered = form_page(request, form, perform, _("user_added", default="User added."),
                                lambda _user: request.resource_url(context, "users"))
-    return done or {"form": rendered, "rows": users_rows(request, select(User).where(User.client_id == client.id)),
+    return done or {"form": rendered, **users_rows(request, select(User).where(User.client_id == client.id),
+                                                   CLIENT_ROLES),
                     "title": _("Users"), "action": request.resource_url(context, "user-active"),
                     "crumbs": [client_crumb(request, context)], "role_labels": role_labels(request)}
 
@@ -180,7 +208,7 @@ def staff_page(context, request):
     form = make_form(request, schemas.StaffForm(), buttons=(_("Add"),))
     done, rendered = form_page(request, form, lambda appstruct: services.create_user(request.dbsession, **appstruct),
                                _("user_added", default="User added."), lambda _user: request.resource_url(context))
-    return done or {"form": rendered, "rows": users_rows(request, select(User).where(User.role.in_(STAFF_ROLES))),
+    return done or {"form": rendered, **users_rows(request, select(User).where(User.role.in_(STAFF_ROLES)), STAFF_ROLES),
                     "title": _("Call-center staff"), "action": request.resource_url(context, "active"),
                     "trust_action": request.resource_url(context, "out-of-schedule"),
                     "crumbs": [], "role_labels": role_labels(request)}

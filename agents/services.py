@@ -4,12 +4,20 @@ from datetime import time
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from agents.models import Agent, ClosedDay, ScheduleException, ScheduleInterval, Zone
+from agents.models import (
+    Agent,
+    ClosedDay,
+    ScheduleException,
+    ScheduleInterval,
+    Zone,
+    agent_zones,
+)
 from campaigns.models import Client
 from campaigns.services import refuse_duplicate
 from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
+from portal.listing import where_words
 from portal.models import CLIENT_ROLES, ApiToken, User
 from portal.passwords import password_policy
 from portal.security import end_sessions, hash_password
@@ -268,3 +276,27 @@ def add_closed_day(dbsession, client, *, day, zone=None, agent=None, reason=""):
     dbsession.add(closed)
     dbsession.flush()
     return closed
+
+
+def users_matching(query, search=None, role=None, active=None):
+    """``query`` of users narrowed to those whose e-mail or name has every word of ``search``, of ``role``,
+    active or not (None: all), active ones first then by e-mail: the users lists, cut into pages by the
+    database (issue 17)."""
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    return where_words(query, search, (User.email, User.name)).order_by(User.active.desc(), User.email, User.id)
+
+
+def agents_matching(client_id, search=None, zone=None, active=None):
+    """The client's agents whose name, short name or e-mail has every word of ``search``, working in the zone
+    ``zone`` (short name), active or not (None: all); active ones first, then by name."""
+    query = select(Agent).where(Agent.client_id == client_id)
+    if zone:
+        query = query.where(Agent.id.in_(select(agent_zones.c.agent_id).join(Zone, Zone.id == agent_zones.c.zone_id)
+                                         .where(Zone.client_id == client_id, Zone.slug == zone)))
+    if active is not None:
+        query = query.where(Agent.active.is_(active))
+    return where_words(query, search, (Agent.name, Agent.slug, Agent.email)).order_by(
+        Agent.active.desc(), Agent.name, Agent.id)

@@ -1,4 +1,6 @@
 """/clients/{client}/ and /clients/{client}/campaigns/{campaign}/ (spec §4)."""
+from types import SimpleNamespace
+
 from pyramid.authorization import Allow
 from pyramid.traversal import find_interface
 from sqlalchemy import bindparam, select
@@ -66,6 +68,20 @@ def client_folder(request, client):
 def permitted(request, permission, clients):
     """The clients on whose folder the user has ``permission``: lists follow the ACL too."""
     return [client for client in clients if request.has_permission(permission, client_folder(request, client))]
+
+
+def permitted_client_ids(request, permission):
+    """The ids of the clients on whose folder the user has ``permission``, or None for every client,
+    so that a list filters in the database and cuts its pages there.
+
+    The ACL is asked, never guessed: first about a client nobody is attached to (no client user, no
+    account manager), which only a role-wide grant passes (operators, admins: every client), then
+    about each client from its id and account manager alone (an account manager's portfolio)."""
+    if request.has_permission(permission, client_folder(request, SimpleNamespace(id=None, slug="",
+                                                                                   account_manager_id=None))):
+        return None
+    rows = request.dbsession.execute(select(Client.id, Client.slug, Client.account_manager_id)).all()
+    return [row.id for row in rows if request.has_permission(permission, client_folder(request, row))]
 
 
 class CampaignContainer(Resource):

@@ -298,15 +298,24 @@ def campaign_counts(campaign):
 def campaigns_open_for_booking(dbsession, search=None):
     """Campaigns with places left, the operators' list (rule 7): a full one leaves it.
     ``search``: words that must each appear in the client's or the campaign's name or short name."""
+    return dbsession.execute(open_for_booking_query(search)).scalars().all()
+
+
+def open_for_booking_query(search=None, client_ids=None, client=None):
+    """The query of the campaigns open for booking, by client and name, for the database to cut into pages;
+    ``client_ids`` (None: all) the clients the user may book for, ``client`` one client's short name."""
     query = (
         select(Campaign)
         .join(Client)
         .options(contains_eager(Campaign.client))
         .where(Campaign.taken + Campaign.recoveries_pending < Campaign.purchased)
-        .order_by(Client.name, Campaign.name)
+        .order_by(Client.name, Campaign.name, Campaign.id)
     )
-    query = where_words(query, search, (Client.name, Client.slug, Campaign.name, Campaign.slug))
-    return dbsession.execute(query).scalars().all()
+    if client_ids is not None:
+        query = query.where(Client.id.in_(client_ids))
+    if client:
+        query = query.where(Client.slug == client)
+    return where_words(query, search, (Client.name, Client.slug, Campaign.name, Campaign.slug))
 
 
 def _expire_campaign(dbsession, campaign_id):

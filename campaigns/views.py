@@ -4,36 +4,48 @@ from sqlalchemy import select
 
 from campaigns import schemas, services
 from campaigns.models import Campaign, Client
-from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
-                                 StepContainer, StepResource, permitted)
+from campaigns.resources import (
+    CampaignContainer,
+    CampaignFolder,
+    ClientContainer,
+    ClientFolder,
+    FieldContainer,
+    StepContainer,
+    StepResource,
+    permitted_client_ids,
+)
 from campaigns.serialize import campaign_json, client_json, field_json, step_json
 from portal import permissions as P
 from portal.api import api_view, parse
 from portal.errors import RuleViolation
 from portal.i18n import _
-from portal.listing import page_of, search_text, where_words
+from portal.listing import page_of_query, search_text, where_words
 from portal.models import User
 
 
 def visible_clients(request, search=None):
-    """The clients whose folder the user may see (an account manager: the portfolio), those whose
-    name or short name has every word of ``search``."""
-    query = where_words(select(Client).order_by(Client.name), search, (Client.name, Client.slug))
-    return permitted(request, P.VIEW, request.dbsession.execute(query).scalars().all())
+    """The query of the clients whose folder the user may see (an account manager: the portfolio), those
+    whose name or short name has every word of ``search``, by name."""
+    query = select(Client).order_by(Client.name, Client.id)
+    client_ids = permitted_client_ids(request, P.VIEW)
+    if client_ids is not None:
+        query = query.where(Client.id.in_(client_ids))
+    return where_words(query, search, (Client.name, Client.slug))
 
 
 @view_config(context=ClientContainer, permission=P.LIST_CLIENTS, renderer="campaigns:templates/clients.jinja2")
 def clients_page(context, request):
-    """The clients, searched by name and in pages; the counts only for the page shown."""
+    """The clients, searched by name and in pages counted and cut by the database; the counts only for the
+    page shown."""
     search = search_text(request)
-    listing = page_of(request, visible_clients(request, search))
+    listing = page_of_query(request, request.dbsession, visible_clients(request, search))
     counts = services.counts_by_client(request.dbsession, [client.id for client in listing["items"]])
     return {"clients": listing["items"], "counts": counts, "search": search, **listing}
 
 
 @api_view(context=ClientContainer, request_method="GET", permission=P.LIST_CLIENTS)
 def clients_list(context, request):
-    return {"items": [client_json(client) for client in visible_clients(request)]}
+    return {"items": [client_json(client) for client in request.dbsession.execute(visible_clients(request)).scalars()]}
 
 
 @api_view(context=ClientContainer, request_method="POST", permission=P.CREATE_CLIENT)

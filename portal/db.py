@@ -2,10 +2,12 @@
 from datetime import datetime, timezone
 
 import zope.sqlalchemy
+from transaction._transaction import Status as ZopeStatus
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy import engine_from_config as sa_engine_from_config
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from zope.sqlalchemy.datamanager import ZopeTransactionEvents, join_transaction, mark_changed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,12 +55,14 @@ def utcnow():
 
 
 def engine_from_settings(settings, prefix="sqlalchemy."):
-    """The engine; its pool pings a connection before handing it out (``pool_pre_ping``, default on),
-    so that one killed while idle (a database restart) is replaced instead of failing a request."""
+    """The engine. Its pool does not ping a connection before handing it out (``pool_pre_ping``, off
+    unless the ini says true): that is a round trip on every request, and a connection killed while
+    idle fails its first statement, which invalidates the pool's old connections and is retried
+    (``portal.faults``), so the request is answered all the same."""
     from portal.settings import as_bool
 
     settings = dict(settings)
-    settings[prefix + "pool_pre_ping"] = as_bool(settings.get(prefix + "pool_pre_ping", "true"))
+    settings[prefix + "pool_pre_ping"] = as_bool(settings.get(prefix + "pool_pre_ping", "false"))
     engine = sa_engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
         _serialise_sqlite_writers(engine)
@@ -90,10 +94,63 @@ def get_session_factory(bind, **options):
     return sessionmaker(bind=bind, **options)
 
 
+class _TransactionEvents(ZopeTransactionEvents):
+    """zope.sqlalchemy's events, listened to once on a session factory instead of on every session
+    (seven listeners added per request otherwise). Each session joins its own transaction manager,
+    the one ``get_tm_session`` put in its ``info``; a session made without one is left alone."""
+
+    def __init__(self):
+        super().__init__()
+
+    @staticmethod
+    def _manager(session):
+        return session.info.get("transaction_manager")
+
+    def after_begin(self, session, transaction, connection):
+        if (manager := self._manager(session)) is not None:
+            join_transaction(session, self.initial_state, manager)
+
+    def after_attach(self, session, instance):
+        if (manager := self._manager(session)) is not None:
+            join_transaction(session, self.initial_state, manager)
+
+    def after_flush(self, session, flush_context):
+        if (manager := self._manager(session)) is not None:
+            mark_changed(session, manager)
+
+    def after_bulk_update(self, update_context):
+        self.after_flush(update_context.session, None)
+
+    def after_bulk_delete(self, delete_context):
+        self.after_flush(delete_context.session, None)
+
+    def before_commit(self, session):
+        manager = self._manager(session)
+        assert manager is None or session.in_nested_transaction() or \
+            manager.get().status == ZopeStatus.COMMITTING, "Transaction must be committed using the transaction manager"
+
+    def do_orm_execute(self, execute_state):
+        if execute_state.is_orm_statement and (execute_state.is_update or execute_state.is_insert
+                                               or execute_state.is_delete):
+            self.after_flush(execute_state.session, None)
+
+
+def join_transactions(session_factory):
+    """Make the sessions of this factory join their transaction manager; once per factory."""
+    if not getattr(session_factory, "joins_transactions", False):
+        events = _TransactionEvents()
+        for name in ("after_begin", "after_attach", "after_flush", "after_bulk_update", "after_bulk_delete",
+                     "before_commit", "do_orm_execute"):
+            event.listen(session_factory, name, getattr(events, name))
+        session_factory.joins_transactions = True
+    return session_factory
+
+
 def get_tm_session(session_factory, transaction_manager, request=None):
     """A session joined to the transaction manager (pyramid_tm or a job's)."""
     dbsession = session_factory(info={"request": request, "transaction_manager": transaction_manager})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    if not getattr(session_factory, "joins_transactions", False):  # a factory made elsewhere (tests)
+        zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
 
 
@@ -111,6 +168,7 @@ def includeme(config):
         engine = engine_from_settings(settings)
         session_factory = get_session_factory(engine)
         config.registry["dbsession_factory"] = session_factory
+    join_transactions(session_factory)
 
     def dbsession(request):
         return get_tm_session(request.registry["dbsession_factory"], request.tm, request=request)

@@ -10,8 +10,10 @@ a deadlock, a pool with no connection left: the request's transaction is rolled 
 - when the attempts are spent, or the database cannot be reached at all, the answer is
   **503** ``service_unavailable`` with ``Retry-After``: the API's error shape, or an error page.
 
-The next request gets a live connection: the engine pings each connection it hands out
-(``sqlalchemy.pool_pre_ping``, on unless the ini says false) and drops those that died.
+The next request gets a live connection: the first statement on a dead one fails before anything is
+written, SQLAlchemy then drops every connection the pool held from before the failure, and the request
+runs again on a new one. (Pinging each connection handed out, ``sqlalchemy.pool_pre_ping = true``,
+would cost a round trip on every request for the same result.)
 """
 import logging
 import sys

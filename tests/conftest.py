@@ -38,6 +38,9 @@ BASE_SETTINGS = {
     "portal.session_idle_minutes": str(365 * 24 * 60),
     "portal.session_lifetime_hours": str(365 * 24),
     "portal.max_body_bytes": "1000000",
+    # The suite's one engine outlives tests that kill every connection of its database; the portal's
+    # own setting (no ping) is tested apart, in tests/portal/test_database_faults.py.
+    "sqlalchemy.pool_pre_ping": "true",
 }
 BODY_LIMIT = 1_000_000
 

@@ -2,7 +2,7 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, literal, select
 
 from callcenter.appointments.models import ACTIVE_STATES, Appointment
 from callcenter.booking.models import Hold
@@ -10,22 +10,42 @@ from portal.errors import RuleViolation
 from portal.i18n import _
 
 
-def overlapping_holds(dbsession, agent_id, start, busy_until, now):
-    """Active holds on the agent that overlap [start, busy_until)."""
-    return dbsession.execute(
-        select(Hold).where(
-            Hold.agent_id == agent_id,
-            Hold.ended_at.is_(None),
-            Hold.expires_at > now,
-            Hold.start_at < busy_until,
-            Hold.busy_until > start,
-        )
-    ).scalars().all()
+def _overlapping_holds(agent_id, start, busy_until, now):
+    return and_(Hold.agent_id == agent_id, Hold.ended_at.is_(None), Hold.expires_at > now,
+                Hold.start_at < busy_until, Hold.busy_until > start)
+
+
+def _booked(agent_id, start, busy_until):
+    """Rule 8: a live appointment of the agent overlapping [start, busy_until)."""
+    return exists().where(Appointment.agent_id == agent_id, Appointment.state.in_(ACTIVE_STATES),
+                          Appointment.start_at < busy_until, Appointment.busy_until > start)
 
 
 def refuse_if_held_by_others(dbsession, agent_id, start, busy_until, operator_id, now, tz):
     """``slot_held`` naming when the other operator's hold frees the slot; returns the operator's own."""
-    holds = overlapping_holds(dbsession, agent_id, start, busy_until, now)
+    holds = dbsession.execute(select(Hold).where(_overlapping_holds(agent_id, start, busy_until, now))).scalars().all()
+    return _own_holds(holds, operator_id, tz)
+
+
+def refuse_if_booked(dbsession, agent_id, start, busy_until):
+    if dbsession.execute(select(_booked(agent_id, start, busy_until))).scalar():
+        raise RuleViolation("slot_taken", field="start")
+
+
+def refuse_if_booked_or_held(dbsession, agent_id, start, busy_until, operator_id, now, tz):
+    """Both refusals above in one round trip (``slot_taken`` first); returns the operator's own holds.
+    Run after the agent's lock, like each of them: one statement sees what the lock's holders wrote."""
+    one_row = select(literal(1).label("one")).subquery()
+    rows = dbsession.execute(
+        select(_booked(agent_id, start, busy_until).label("booked"), Hold)
+        .select_from(one_row).outerjoin(Hold, _overlapping_holds(agent_id, start, busy_until, now))
+    ).all()
+    if rows[0].booked:
+        raise RuleViolation("slot_taken", field="start")
+    return _own_holds([row.Hold for row in rows if row.Hold is not None], operator_id, tz)
+
+
+def _own_holds(holds, operator_id, tz):
     others = [hold for hold in holds if hold.operator_id != operator_id]
     if others:
         until = max(hold.expires_at for hold in others).astimezone(ZoneInfo(tz)).strftime("%H:%M")
@@ -36,17 +56,6 @@ def refuse_if_held_by_others(dbsession, agent_id, start, busy_until, operator_id
             "start",
         )
     return [hold for hold in holds if hold.operator_id == operator_id]
-
-
-def refuse_if_booked(dbsession, agent_id, start, busy_until):
-    overlap = select(Appointment.id).where(
-        Appointment.agent_id == agent_id,
-        Appointment.state.in_(ACTIVE_STATES),
-        Appointment.start_at < busy_until,
-        Appointment.busy_until > start,
-    )
-    if dbsession.execute(overlap.limit(1)).first() is not None:
-        raise RuleViolation("slot_taken", field="start")
 
 
 def hold_for_booking(dbsession, hold_id, *, campaign, agent, start, operator, now):

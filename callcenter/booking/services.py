@@ -17,7 +17,7 @@ from agents.availability import check_available, check_in_schedule, free_slots, 
 from agents.calendar import agent_calendars, day_bounds
 from agents.models import Agent, Zone, agent_zones
 from agents.routing import route_to_zone
-from callcenter.booking.holds import hold_for_booking, place_hold, refuse_if_booked, refuse_if_held_by_others
+from callcenter.booking.holds import hold_for_booking, place_hold, refuse_if_booked_or_held
 from callcenter.appointments.counters import count_new
 from callcenter.appointments.models import ACTIVE_STATES, Appointment, Recovery
 from callcenter.booking.models import Hold
@@ -63,8 +63,7 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
     taken, purchased = take_place(dbsession, campaign, for_recovery=recovery is not None)
     request_alerts(dbsession, campaign, taken - 1, taken, purchased, now)
     lock_agent_calendar(dbsession, agent.id)
-    refuse_if_booked(dbsession, agent.id, start, busy_until)
-    own_holds = refuse_if_held_by_others(dbsession, agent.id, start, busy_until,
+    own_holds = refuse_if_booked_or_held(dbsession, agent.id, start, busy_until,
                                          booked_by.id if booked_by else None, now, campaign.client.timezone)
     for own in own_holds + ([hold] if hold else []):
         own.ended_at = now
@@ -135,8 +134,7 @@ def hold_slot(dbsession, *, campaign, agent, start, operator, now, zone=None, re
     if not place_left(campaign, for_recovery=recovery is not None):
         raise RuleViolation("quota_exhausted", field="campaign")
     lock_agent_calendar(dbsession, agent.id)
-    refuse_if_booked(dbsession, agent.id, start, busy_until)
-    refuse_if_held_by_others(dbsession, agent.id, start, busy_until, operator.id, now, campaign.client.timezone)
+    refuse_if_booked_or_held(dbsession, agent.id, start, busy_until, operator.id, now, campaign.client.timezone)
     return place_hold(dbsession, campaign=campaign, agent=agent, start=start, end=end, busy_until=busy_until,
                       operator=operator, now=now)
 
@@ -239,7 +237,8 @@ def check_calendar(dbsession, campaign, agent, start, end, out_of_schedule, may_
 
 def lock_agent_calendar(dbsession, agent_id):
     """Serialise the bookings and holds of one agent (SQLite already has a single writer)."""
-    dbsession.execute(select(Agent.id).where(Agent.id == agent_id).with_for_update())
+    agents = Agent.__table__  # a Core statement: no ORM entity to load
+    dbsession.execute(select(agents.c.id).where(agents.c.id == agent_id).with_for_update())
 
 
 def next_appointment_number(dbsession, client_id):

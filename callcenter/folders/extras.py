@@ -1,7 +1,7 @@
 """A folder home's panels from the appointment's life: recent changes and unavailabilities, with the form that declares one (rule 6)."""
 import itertools
-from functools import cache
 from datetime import timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -11,17 +11,24 @@ from sqlalchemy import bindparam, or_, select
 from agents.availability import UNAVAILABILITY_NOTICE_DAYS
 from agents.models import Agent, Unavailability, Zone, agent_zones
 from agents.resources import AgentFolder, ZoneFolder
+from callcenter.appointments.forms import (
+    action_form,
+    attempt,
+    local_moment,
+    refused,
+    validate_form,
+)
+from callcenter.appointments.history import Names, describe
+from callcenter.appointments.resources import AppointmentContainer, AppointmentResource
+from callcenter.feeds.services import SUFFIX, active_feed, scope_of
+from callcenter.folders.panels import folder_changes
+from callcenter.folders.services import agent_days
+from callcenter.lifecycle.forms import UnavailabilityForm, override_node
 from callcenter.lifecycle.unavailability import declare_unavailability
 from campaigns.resources import ClientFolder, client_folder_of
 from portal import permissions as P
 from portal.history import Change
 from portal.i18n import _
-from callcenter.feeds.services import SUFFIX, active_feed, scope_of
-from callcenter.appointments.forms import action_form, attempt, local_moment, refused, validate_form
-from callcenter.appointments.history import Names, describe
-from callcenter.folders.panels import folder_changes
-from callcenter.lifecycle.forms import UnavailabilityForm, override_node
-
 
 RECENT_CHANGES_LIMIT = 15
 
@@ -118,6 +125,26 @@ def earliest_unavailability_day(request, folder):
     return format_date(day, "EEEE d MMMM y", locale=request.locale_name)
 
 
+def agent_day(request, folder):
+    """The agent folder's first section, made for a phone: today's meetings still to come, then tomorrow's,
+    each with the confirm and postpone actions the user may take (issue 17 item 2)."""
+    if not isinstance(folder, AgentFolder):
+        return None
+    client_folder = client_folder_of(folder)
+    container = AppointmentContainer(request, "appointments", client_folder)
+    days = []
+    for day, meetings in agent_days(request.dbsession, folder.agent.id, client_folder.client.timezone, request.now):
+        rows = []
+        for appointment in meetings:
+            resource = AppointmentResource(request, str(appointment.number), container, appointment)
+            may_confirm = request.has_permission(P.CONFIRM, resource)
+            rows.append({"appointment": appointment, "url": request.resource_url(resource),
+                         "confirm": may_confirm and appointment.state == "to_confirm", "postpone": may_confirm})
+        days.append({"day": day, "label": format_date(day, "EEEE d MMMM", locale=request.locale_name),
+                     "meetings": rows})
+    return days
+
+
 def folder_extras(request, folder, failed_form=None):
     """The parts of a folder home that come from the appointment's life."""
     may_declare = isinstance(folder, (ClientFolder, ZoneFolder, AgentFolder)) and request.has_permission(
@@ -142,6 +169,7 @@ def folder_extras(request, folder, failed_form=None):
         "unavailability_form": form,
         "may_override": may_override,
         "earliest_unavailability": earliest_unavailability_day(request, folder),
+        "agent_day": agent_day(request, folder),
     }
 
 

@@ -3,17 +3,17 @@
 import colander
 import deform
 
+from callcenter.appointments.forms import local_time_widget
+from callcenter.appointments.labels import CALL_RESULTS, OUTCOME_LABELS, REASON_LABELS
 from callcenter.appointments.models import OUTCOMES
 from callcenter.appointments.rules import CANCELLATION_REASONS
 from portal.i18n import _
 from portal.schemas import CSRFSchema
-from callcenter.appointments.forms import local_time_widget
-from callcenter.appointments.labels import CALL_RESULTS, OUTCOME_LABELS, REASON_LABELS
-
 
 NOTES = colander.Length(max=4000)
 WORKLISTS = ("confirmations", "rescheduling", "recoveries")
 PENDING_REQUESTS = "cancellation-requests"  # /dashboard/cancellation-requests
+HOME = "home"  # the user's home: the agent's day on the folder
 
 
 @colander.deferred

@@ -153,22 +153,6 @@ def top_up_worklist(dbsession, appointments, now):
          "created_at": now} for appointment in appointments])
 
 
-def todays_calls_everywhere(dbsession, now):
-    """Today's worklist rows of every client (today by each client's clock), with their appointments."""
-    utc_day = now.astimezone(timezone.utc).date()
-    calls = dbsession.execute(
-        select(ConfirmationCall)
-        .options(joinedload(ConfirmationCall.appointment).joinedload(Appointment.campaign),
-                 joinedload(ConfirmationCall.appointment).joinedload(Appointment.agent),
-                 joinedload(ConfirmationCall.appointment).joinedload(Appointment.client),
-                 joinedload(ConfirmationCall.by))
-        .join(Appointment, Appointment.id == ConfirmationCall.appointment_id)
-        .where(ConfirmationCall.work_date.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)))
-        .order_by(Appointment.campaign_id, Appointment.start_at, Appointment.id)
-    ).scalars().all()
-    return [call for call in calls if call.work_date == local_day(now, call.appointment.client.timezone)]
-
-
 def record_call(dbsession, appointment, *, result, notes, actor, now):
     """Rule 3: how the call went, on today's worklist row (added if the appointment was not on it):
     one attempt more; done with the prospect's answer, or not reached (to call again)."""

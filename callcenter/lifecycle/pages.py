@@ -13,21 +13,45 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from agents.models import Agent, agent_zones
-from callcenter.lifecycle import jobs
-from callcenter.lifecycle import services as lifecycle
+from callcenter.appointments.forms import (
+    action_form,
+    attempt,
+    flash,
+    local_moment,
+    message_of,
+    refused,
+    validate_form,
+)
+from callcenter.appointments.history import history_of
+from callcenter.appointments.labels import (
+    OUTCOME_LABELS,
+    REASON_LABELS,
+    RECOVERY_STATES,
+    STATE_LABELS,
+)
 from callcenter.appointments.models import ACTIVE_STATES, CancellationRequest, Recovery
-from callcenter.appointments.resources import AppointmentResource, CancellationRequestResource
+from callcenter.appointments.resources import (
+    AppointmentResource,
+    CancellationRequestResource,
+)
 from callcenter.appointments.rules import CANCELLATION_REASONS, cancellation_deadline
 from callcenter.appointments.states import contacted_before_meeting
+from callcenter.lifecycle import jobs
+from callcenter.lifecycle import services as lifecycle
+from callcenter.lifecycle.forms import (
+    HOME,
+    PENDING_REQUESTS,
+    WORKLISTS,
+    CancellationRequestForm,
+    ConfirmationCallForm,
+    DecisionForm,
+    OutcomeForm,
+    PostponeForm,
+)
 from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.i18n import _
 from portal.layout import local_datetime
-from callcenter.appointments.forms import action_form, attempt, flash, local_moment, message_of, refused, validate_form
-from callcenter.appointments.history import history_of
-from callcenter.appointments.labels import OUTCOME_LABELS, REASON_LABELS, RECOVERY_STATES, STATE_LABELS
-from callcenter.lifecycle.forms import (PENDING_REQUESTS, WORKLISTS, CancellationRequestForm, ConfirmationCallForm,
-                                        DecisionForm, OutcomeForm, PostponeForm)
 
 HISTORY_LIMIT = 500
 
@@ -71,7 +95,7 @@ class AppointmentPage:
         self.pending = lifecycle.pending_request(request.dbsession, appointment)
         self.deadline = cancellation_deadline(appointment.start_at, self.tz)
         active, started = appointment.state in ACTIVE_STATES, appointment.start_at <= self.now
-        may = lambda permission, where=context: request.has_permission(permission, where)  # noqa: E731
+        may = lambda permission, where=context: request.has_permission(permission, where)
         self.offered = {
             "confirm": active and appointment.state == "to_confirm" and may(P.CONFIRM),
             "postpone": active and may(P.CONFIRM),
@@ -197,6 +221,8 @@ class AppointmentPage:
             return self.request.resource_url(self.request.root, "callcenter", came_from)
         if came_from == PENDING_REQUESTS:
             return self.request.resource_url(self.request.root, "dashboard", PENDING_REQUESTS)
+        if came_from == HOME:  # the agent's day on the folder home
+            return self.request.resource_url(self.request.root)
         if not self.request.has_permission(P.VIEW, self.context):
             return self.request.resource_url(self.request.root)
         return self.request.resource_url(self.context)
@@ -220,7 +246,7 @@ def confirm_page(context, request):
         request.response.status_int = violation.status
         return dict(page.render(), error=message_of(request, violation))
     flash(request, _("flash_confirmed", default="Appointment confirmed."))
-    return HTTPFound(page.back_url())
+    return HTTPFound(page.back_url(request.POST.get("came_from")))
 
 
 @view_config(context=AppointmentResource, name="contacted", request_method="POST", permission=P.CONTACT,

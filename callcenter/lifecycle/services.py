@@ -4,11 +4,8 @@ Each function is one business operation in the request's transaction: it
 checks the rules, changes the appointment, moves the campaign's counters and
 records the change in the history.
 """
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from agents.models import agent_zones
 from callcenter.lifecycle import notifications
@@ -219,41 +216,3 @@ def note(dbsession, appointment, action, before, actor, now):
     record(dbsession, client_id=appointment.client_id, subject="appointment", action=action,
            before={key: before[key] for key in changed}, after={key: after[key] for key in changed},
            actor=actor, at=now, appointment=appointment)
-
-
-def confirmation_worklist(dbsession, *, now):
-    """Rule 3: tomorrow's appointments still to confirm, tomorrow in each client's time zone,
-    by campaign and time."""
-    now = as_utc(now)
-    candidates = dbsession.execute(
-        select(Appointment)
-        .options(joinedload(Appointment.campaign), joinedload(Appointment.agent), joinedload(Appointment.client))
-        .where(Appointment.state == "to_confirm", Appointment.start_at >= now,
-               Appointment.start_at < now + timedelta(days=3))
-        .order_by(Appointment.campaign_id, Appointment.start_at)
-    ).scalars().all()
-    return [appointment for appointment in candidates if is_tomorrow(appointment, now)]
-
-
-def is_tomorrow(appointment, now):
-    zone = ZoneInfo(appointment.client.timezone)
-    return appointment.start_at.astimezone(zone).date() == now.astimezone(zone).date() + timedelta(days=1)
-
-
-def rescheduling_worklist(dbsession):
-    """Appointments caught by a new unavailability, for operators to move (rule 6)."""
-    return dbsession.execute(
-        select(Appointment)
-        .options(joinedload(Appointment.campaign), joinedload(Appointment.agent), joinedload(Appointment.client))
-        .where(Appointment.needs_rescheduling.is_(True), Appointment.state.in_(ACTIVE_STATES))
-        .order_by(Appointment.start_at)
-    ).scalars().all()
-
-
-def recovery_worklist(dbsession, campaign_ids=None):
-    """Recoveries released to the operators (rule 11), oldest first."""
-    query = (select(Recovery).options(joinedload(Recovery.cancelled_appointment))
-             .where(Recovery.state == "released").order_by(Recovery.created_at))
-    if campaign_ids is not None:
-        query = query.where(Recovery.campaign_id.in_(campaign_ids))
-    return dbsession.execute(query).scalars().all()

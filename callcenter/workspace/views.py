@@ -1,22 +1,40 @@
-"""The operators' workspace (spec §6): the campaigns open for booking, and the worklists as JSON."""
-from datetime import timedelta, timezone
-
+"""The operators' workspace (spec §6): the campaigns open for booking, and the worklists as JSON, searched,
+filtered and in pages by the database (issue 17)."""
 from pyramid.view import view_config
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from callcenter.appointments.models import Recovery
 from callcenter.appointments.resources import CallCenter
 from callcenter.appointments.serialize import appointment_json, call_json, recovery_json
-from callcenter.lifecycle import jobs
-from callcenter.lifecycle import services as lifecycle
-from campaigns.models import Campaign
-from campaigns.resources import permitted
+from callcenter.workspace import schemas, services
+from campaigns.resources import permitted_client_ids
 from campaigns.serialize import campaign_json
-from campaigns.services import campaigns_open_for_booking
+from campaigns.services import open_for_booking_query
 from portal import permissions as P
-from portal.api import api_view
-from portal.listing import page_of, search_text
+from portal.api import api_view, deserialize
+from portal.i18n import LOCALE_COOKIE
+from portal.listing import PER_PAGE, page_of_query
+
+API_PER_PAGE = 50
+
+
+def list_params(request, schema):
+    """The query string validated by ``schema`` (a bad value: 400 validation_error, page or API)."""
+    return deserialize(schema, {key: value for key, value in request.GET.items() if key != LOCALE_COOKIE})
+
+
+def page_params(request, schema):
+    """The same for a page, whose page numbers are read leniently (a bad one: the first page)."""
+    return deserialize(schema, {key: value for key, value in request.GET.items()
+                                if key not in (LOCALE_COOKIE, "page", "done_page")})
+
+
+def api_page(request, query, params, **kw):
+    """One page for the API: ``page`` and ``per_page`` as asked (past the last page: no items)."""
+    return page_of_query(request, request.dbsession, query, params["per_page"] or API_PER_PAGE,
+                         page=params["page"] or 1, **kw)
+
+
+def page_numbers(listing):
+    return {name: listing[name] for name in ("page", "per_page", "pages", "total")}
 
 
 # --- The operators' workspace ------------------------------------------------------------------
@@ -24,85 +42,64 @@ from portal.listing import page_of, search_text
 
 @view_config(context=CallCenter, permission=P.BOOK, renderer="callcenter.workspace:templates/workspace.jinja2")
 def workspace(context, request):
-    """Campaigns open for booking, searched by client or campaign name and in pages; a full campaign
-    is no longer offered (rule 7)."""
-    search = search_text(request)
-    listing = page_of(request, bookable_campaigns(request, search))
+    """Campaigns open for booking, searched by client or campaign name and in pages cut by the database;
+    a full campaign is no longer offered (rule 7)."""
+    params = page_params(request, schemas.WorkspaceQuery())
+    search = (params["q"] or "").strip()
+    listing = page_of_query(request, request.dbsession, bookable_campaigns(request, search, params["client"]),
+                            params["per_page"] or PER_PAGE)
     return {"campaigns": listing["items"], "search": search, **listing}
 
 
 @api_view(context=CallCenter, request_method="GET", permission=P.BOOK)
 def workspace_api(context, request):
     """The same list for a dialer: where to book now."""
-    return {"items": [campaign_json(campaign) for campaign in bookable_campaigns(request)]}
+    params = list_params(request, schemas.WorkspaceQuery())
+    listing = api_page(request, bookable_campaigns(request, params["q"], params["client"]), params)
+    return {"items": [campaign_json(campaign) for campaign in listing["items"]], **page_numbers(listing)}
 
 
-def bookable_campaigns(request, search=None):
-    # The ACL decides per client, so the clients' filter follows the query; the list of campaigns
-    # open for booking stays short (those with places left), and the page is cut from it.
-    campaigns = campaigns_open_for_booking(request.dbsession, search)
-    bookable = {client.id for client in permitted(request, P.BOOK, {c.client for c in campaigns})}
-    return [campaign for campaign in campaigns if campaign.client_id in bookable]
+def bookable_campaigns(request, search=None, client=None):
+    """The query of the campaigns open for booking of the clients the ACL lets the user book for."""
+    return open_for_booking_query(search, permitted_client_ids(request, P.BOOK), client)
+
+
+# --- The worklists -------------------------------------------------------------------------------
 
 
 @api_view(context=CallCenter, name="confirmations", request_method="GET", permission=P.CONFIRMATION_CALL)
 def confirmations(context, request):
-    """The live list, each appointment with the progress of today's call as the page shows it."""
-    appointments = callable_for(request, lifecycle.confirmation_worklist(request.dbsession, now=request.now))
-    calls = todays_calls(request.dbsession, appointments, request.now)
+    """Tomorrow's appointments still to confirm, live, each with the progress of today's call as the
+    page shows it."""
+    params = list_params(request, schemas.ConfirmationsQuery())
+    client_ids = permitted_client_ids(request, P.CONFIRMATION_CALL)
+    query = services.tomorrow_to_confirm(request.dbsession, schemas.worklist_filters(params), client_ids, request.now)
+    listing = api_page(request, query, params)
+    calls = services.todays_calls_of(request.dbsession, listing["items"], request.now)
     return {"items": [dict(worklist_item(appointment),
                            call=call_json(calls.get(appointment.id), appointment.client.timezone))
-                      for appointment in appointments]}
-
-
-def todays_calls(dbsession, appointments, now):
-    """{appointment id: its row on today's worklist (today by its client's clock)}, in one query."""
-    if not appointments:
-        return {}
-    utc_day = now.astimezone(timezone.utc).date()
-    tz_of = {appointment.id: appointment.client.timezone for appointment in appointments}
-    calls = dbsession.execute(
-        select(jobs.ConfirmationCall).where(
-            jobs.ConfirmationCall.appointment_id.in_(list(tz_of)),
-            jobs.ConfirmationCall.work_date.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)))
-    ).scalars().all()
-    return {call.appointment_id: call for call in calls
-            if call.work_date == jobs.local_day(now, tz_of[call.appointment_id])}
+                      for appointment in listing["items"]], **page_numbers(listing)}
 
 
 @api_view(context=CallCenter, name="rescheduling", request_method="GET", permission=P.CONFIRMATION_CALL)
 def rescheduling(context, request):
-    appointments = lifecycle.rescheduling_worklist(request.dbsession)
-    return {"items": worklist_items(request, appointments)}
+    """Rule 6: the appointments to move of the clients whose calls the user makes."""
+    params = list_params(request, schemas.ReschedulingQuery())
+    query = services.appointments_to_move(request.dbsession, schemas.worklist_filters(params),
+                                          permitted_client_ids(request, P.CONFIRMATION_CALL))
+    listing = api_page(request, query, params)
+    return {"items": [worklist_item(appointment) for appointment in listing["items"]], **page_numbers(listing)}
 
 
 @api_view(context=CallCenter, name="recoveries", request_method="GET", permission=P.BOOK)
 def recoveries(context, request):
     """Rule 11: the recoveries released to the operators, each with the number ``recovers`` takes."""
-    found, campaigns = bookable_recoveries(request)
-    return {"items": [recovery_json(recovery, campaigns[recovery.campaign_id]) for recovery in found]}
-
-
-def bookable_recoveries(request):
-    """(the released recoveries of the clients the user may book for, oldest first, {campaign id: campaign})."""
-    campaigns = request.dbsession.execute(
-        select(Campaign).options(joinedload(Campaign.client))
-        .where(Campaign.id.in_(select(Recovery.campaign_id).where(Recovery.state.in_(("owed", "released")))))
-    ).scalars().all()
-    bookable = {client.id for client in permitted(request, P.BOOK, {campaign.client for campaign in campaigns})}
-    campaign_ids = [campaign.id for campaign in campaigns if campaign.client_id in bookable]
-    found = lifecycle.recovery_worklist(request.dbsession, campaign_ids) if campaign_ids else []
-    return found, {campaign.id: campaign for campaign in campaigns}
-
-
-def worklist_items(request, appointments):
-    return [worklist_item(appointment) for appointment in callable_for(request, appointments)]
-
-
-def callable_for(request, appointments):
-    """Only the clients whose folder lets the user make the calls: an account manager's portfolio."""
-    allowed = {client.id for client in permitted(request, P.CONFIRMATION_CALL, {a.client for a in appointments})}
-    return [appointment for appointment in appointments if appointment.client_id in allowed]
+    params = list_params(request, schemas.RecoveriesQuery())
+    query = services.released_recoveries(request.dbsession, schemas.worklist_filters(params),
+                                         permitted_client_ids(request, P.BOOK))
+    listing = api_page(request, query, params, scalars=False)
+    return {"items": [recovery_json(recovery, campaign) for recovery, campaign in listing["items"]],
+            **page_numbers(listing)}
 
 
 def worklist_item(appointment):

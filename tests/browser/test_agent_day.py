@@ -3,6 +3,7 @@ declare an unavailability and meet the 8 days' notice refusal (rules 2 and 6).""
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from agents.availability import public_holidays
@@ -51,14 +52,24 @@ def test_agent_confirms_postpones_and_declares_an_unavailability_on_a_phone(new_
     page = new_page(viewport=PHONE)
     login(page, "agente.rossi@demo.example")
     assert "/agents/rossi" in page.url
-    upcoming = page.locator("#upcoming")
-    assert first.prospect_name in upcoming.inner_text()
-    first_row = upcoming.locator(f"[data-number='{first.number}']")
-    assert first_row.is_visible()
+    # The day's list comes first: today, then tomorrow, the meeting at the top of the screen.
+    day = page.locator("#agent-day")
+    assert day.bounding_box()["y"] < page.locator("[data-count='taken']").bounding_box()["y"]
+    tomorrows = day.locator(".agent-day").nth(1)
+    assert first.prospect_name in tomorrows.inner_text()
+    meeting = tomorrows.locator(f".agent-meeting[data-number='{first.number}']")
+    assert meeting.is_visible()
+    confirm = meeting.get_by_role("button", name=f"Conferma {first.prospect_name}")
+    postpone = meeting.get_by_role("link", name=f"Sposta {first.prospect_name}")
+    for button in (confirm, postpone):  # big enough for a thumb
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 88
+    assert first.prospect_name in page.locator("#upcoming").inner_text()
 
-    first_row.get_by_role("link").first.click()
-    page.get_by_role("button", name="Conferma l'appuntamento").click()
+    confirm.click()
     page.locator(".alert-success").wait_for()
+    assert "/agents/rossi" in page.url  # back to the day's list
+    expect(meeting).to_have_attribute("data-state", "confirmed")
 
     page.goto(f"/clients/demo/appointments/{second.number}")
     postpone = page.locator("#postpone")

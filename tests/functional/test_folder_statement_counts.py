@@ -37,11 +37,11 @@ RECORDED = {
     # unavailabilities, the boxes (folder counters), the upcoming appointments.
     "zone folder": 8,
     # The client and the agent found by traversal, the token's user, the agent's zones (its ACL); the
-    # history, the unavailabilities, the boxes, the upcoming appointments, the schedule (week,
-    # openings and closures, closed days).
-    "agent folder": 9,
+    # history, the unavailabilities, the agent's day (today's and tomorrow's meetings), the boxes, the
+    # upcoming appointments, the schedule (week, openings and closures, closed days).
+    "agent folder": 10,
     # The same seen by a zone manager of one of the agent's zones: his/her zones (principals).
-    "agent folder, zone manager": 10,
+    "agent folder, zone manager": 11,
 }
 # The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
 TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
@@ -90,8 +90,10 @@ def fill(dbsession, tenant, agents):
         agent = make_agent(dbsession, tenant.client, zones=[tenant.zone, zone], schedule=[])
         campaign = make_campaign(dbsession, tenant.client, purchased=0)
         made.append(agent)
-        for offset, state in ((2, "to_confirm"), (3, "confirmed"), (-5, "confirmed"), (4, "cancelled")):
-            start = NOW + timedelta(days=offset, hours=index % 8)
+        # Later today and tomorrow (the agent's day), then the coming days, a past one and a cancelled one.
+        for offset, state in ((0, "to_confirm"), (1, "confirmed"), (2, "to_confirm"), (3, "confirmed"),
+                              (-5, "confirmed"), (4, "cancelled")):
+            start = NOW + timedelta(days=offset, hours=2 + index % 6)
             number = tenant.client.last_appointment_number = tenant.client.last_appointment_number + 1
             appointment = Appointment(
                 client_id=tenant.client.id, number=number, campaign_id=campaign.id, agent_id=agent.id,
@@ -141,4 +143,4 @@ def test_folder_homes_issue_the_recorded_statements_whatever_they_hold(testapp, 
     client_page = testapp.get(base, headers=client_headers)
     assert len(client_page.html.select("#agent-links li[data-agent]")) == min(agents + 2, 50)
     zone_page = testapp.get(f"{base}zones/{tenant.zone.slug}/", headers=client_headers)
-    assert zone_page.html.select_one('[data-count="taken"]').text == str(3 * (agents // 2))  # the odd ones there
+    assert zone_page.html.select_one('[data-count="taken"]').text == str(5 * (agents // 2))  # the odd ones there

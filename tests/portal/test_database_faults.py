@@ -99,3 +99,29 @@ def test_a_transient_error_on_every_attempt_is_a_503_for_the_api_and_for_pages(f
     assert answer.json["error"]["code"] == "service_unavailable" and answer.headers["Retry-After"] == "5"
     page = client.get("/flaky?failure=serialization", status=503, headers={"Accept-Language": "en"})
     assert "service_unavailable" in page.text and "briefly unavailable" in page.text
+
+
+# --- Connections killed while idle in the pool ----------------------------------------------------------------
+
+
+def test_connections_killed_while_idle_cost_a_retry_not_an_error(backend, settings, engine):
+    """The pool does not ping (a round trip per request): the first statement on a dead connection
+    fails before anything is written, the pool drops its old connections and the request runs again."""
+    if backend != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    victim = f"portal-idle-victim-{id(engine)}"
+    url = settings["sqlalchemy.url"] + ("&" if "?" in settings["sqlalchemy.url"] else "?") + \
+        f"application_name={victim}"
+    app = make_app(dict(settings, **{"sqlalchemy.url": url, "sqlalchemy.pool_pre_ping": "false"}))
+    retries = count_retries(app.registry)
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    for _ in range(2):  # the pool now holds an idle connection
+        client.get("/api/v1/clients", headers={"Authorization": "Bearer no-such-token"}, status=401)
+    with engine.connect() as connection:
+        killed = connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                         "WHERE application_name = :name"), {"name": victim}).scalar()
+    assert killed >= 1 and not retries
+    client.get("/api/v1/clients", headers={"Authorization": "Bearer no-such-token"}, status=401)
+    assert len(retries) == 1  # the dead connection's failure, then a new connection
+    client.get("/api/v1/clients", headers={"Authorization": "Bearer no-such-token"}, status=401)
+    assert len(retries) == 1

@@ -9,6 +9,7 @@ from callcenter.lifecycle import services as lifecycle
 from callcenter.booking.services import book_appointment
 from callcenter.appointments.models import Recovery
 from callcenter.lifecycle.unavailability import declare_unavailability
+from callcenter.workspace.services import WorklistFilters, appointments_to_move, tomorrow_to_confirm
 from portal.errors import RuleViolation
 from portal.history import Change
 from tests.conftest import NOW
@@ -206,7 +207,8 @@ def test_a_new_unavailability_flags_the_appointments_it_catches(dbsession, tenan
                            now=NOW, override_reason="Sudden illness", may_override=True)
     dbsession.refresh(appointment)
     assert appointment.needs_rescheduling
-    assert appointment in lifecycle.rescheduling_worklist(dbsession)
+    assert appointment in dbsession.execute(
+        appointments_to_move(dbsession, WorklistFilters(), client_ids=None)).scalars().all()
 
 
 def test_an_unavailability_at_short_notice_without_override_is_refused(dbsession, tenant):
@@ -225,8 +227,11 @@ def test_only_an_account_manager_may_override_the_notice(dbsession, tenant):
 
 
 def test_the_confirmation_worklist_holds_tomorrows_appointments_still_to_confirm(dbsession, tenant, appointment):
+    def worklist(now):
+        return dbsession.execute(tomorrow_to_confirm(dbsession, WorklistFilters(), None, now)).scalars().all()
+
     wednesday = THURSDAY_10 - timedelta(days=1)
-    assert lifecycle.confirmation_worklist(dbsession, now=wednesday) == [appointment]
-    assert lifecycle.confirmation_worklist(dbsession, now=NOW) == []
+    assert worklist(wednesday) == [appointment]
+    assert worklist(NOW) == []
     lifecycle.confirm(dbsession, appointment, actor=tenant.operator, now=wednesday)
-    assert lifecycle.confirmation_worklist(dbsession, now=wednesday) == []
+    assert worklist(wednesday) == []
