@@ -2,16 +2,18 @@
 
 The agent's folder shows them to whoever may view it; editing needs ``manage`` (account managers, admins).
 """
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import colander
 from babel.dates import format_date, get_day_names
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, cast, literal, null, or_, select, union_all
+from sqlalchemy.types import Date, Integer, String, Time
 
 from agents import schemas, services
-from agents.models import Agent, ClosedDay, ScheduleException, Zone
+from agents.models import Agent, ClosedDay, ScheduleException, ScheduleInterval, Zone
 from agents.resources import AgentFolder
 from campaigns.resources import ClientFolder, client_of
 from portal import permissions as P
@@ -33,8 +35,13 @@ def hhmm(value):
 
 
 def weekday_names(request):
-    names = get_day_names("wide", locale=request.locale_name)
-    return [names[weekday].capitalize() for weekday in WEEKDAYS]
+    return list(wide_weekday_names(request.locale_name))
+
+
+@cache
+def wide_weekday_names(locale):
+    names = get_day_names("wide", locale=locale)
+    return tuple(names[weekday].capitalize() for weekday in WEEKDAYS)
 
 
 def upcoming_exceptions(dbsession, agent, today):
@@ -46,28 +53,56 @@ def upcoming_exceptions(dbsession, agent, today):
     ).scalars().all()
 
 
+SCHEDULE_ROWS = 100  # dated openings, closures and closed days the agent's folder lists ahead
+
+
+@cache
+def schedule_statement():
+    """The agent folder's schedule panel in one query, built once per process: the weekly intervals
+    (kind 0), the dated exceptions ahead (1) and the closed days ahead that concern the agent (2)."""
+    intervals, exceptions, closed = (ScheduleInterval.__table__.c, ScheduleException.__table__.c,
+                                     ClosedDay.__table__.c)
+    agent_id, today = bindparam("agent_id"), bindparam("today", type_=Date)
+    no_day, no_time, no_kind = cast(null(), Date), cast(null(), Time), cast(null(), String)
+    week = select(literal(0).label("part"), intervals.weekday, no_day.label("day"), intervals.start_time,
+                  intervals.end_time, no_kind.label("kind"), literal("").label("reason"), intervals.id
+                  ).where(intervals.agent_id == agent_id)
+    ahead = (select(exceptions.day, exceptions.start_time, exceptions.end_time, exceptions.kind, exceptions.reason,
+                    exceptions.id).where(exceptions.agent_id == agent_id, exceptions.day >= today)
+             .order_by(exceptions.day, exceptions.start_time).limit(SCHEDULE_ROWS).subquery())
+    dated = select(literal(1), cast(null(), Integer), ahead.c.day, ahead.c.start_time, ahead.c.end_time, ahead.c.kind,
+                   ahead.c.reason, ahead.c.id)
+    days = (select(closed.day, closed.reason, closed.id)
+            .where(closed.client_id == bindparam("client_id"), closed.day >= today,
+                   or_(closed.agent_id == agent_id, closed.zone_id.in_(bindparam("zone_ids", expanding=True)),
+                       closed.agent_id.is_(None) & closed.zone_id.is_(None)))
+            .order_by(closed.day).limit(SCHEDULE_ROWS).subquery())
+    closed_days = select(literal(2), cast(null(), Integer), days.c.day, no_time, no_time, no_kind, days.c.reason,
+                         days.c.id)
+    every = union_all(week, dated, closed_days).subquery()
+    return select(every).order_by(every.c.part, every.c.weekday, every.c.day, every.c.start_time, every.c.id)
+
+
 def schedule_overview(request, agent, client):
     """What the agent's folder shows: the week, then the dated openings, closures and closed days ahead."""
-    today = today_of(request, client)
-    zone_ids = [zone.id for zone in agent.zones]
-    closed = request.dbsession.execute(
-        select(ClosedDay)
-        .where(ClosedDay.client_id == client.id, ClosedDay.day >= today,
-               or_(ClosedDay.agent_id == agent.id, ClosedDay.zone_id.in_(zone_ids),
-                   (ClosedDay.agent_id.is_(None) & ClosedDay.zone_id.is_(None))))
-        .order_by(ClosedDay.day)
-        .limit(100)
-    ).scalars().all()
+    rows = request.dbsession.execute(schedule_statement(), {
+        "agent_id": agent.id, "client_id": client.id, "today": today_of(request, client),
+        "zone_ids": [zone.id for zone in agent.zones]}).all()
     names = weekday_names(request)
-    week = [{"name": names[weekday],
-             "intervals": [f"{hhmm(i.start_time)}–{hhmm(i.end_time)}" for i in agent.schedule if i.weekday == weekday]}
-            for weekday in WEEKDAYS]
+    week = {weekday: [] for weekday in WEEKDAYS}
+    exceptions, closed_days = [], []
+    for part, weekday, day, start_time, end_time, kind, reason, row_id in rows:
+        if part == 0:
+            week[weekday].append(f"{hhmm(start_time)}–{hhmm(end_time)}")
+        elif part == 1:
+            exceptions.append(exception_row(request, ScheduleException(
+                id=row_id, day=day, kind=kind, start_time=start_time, end_time=end_time, reason=reason)))
+        else:
+            closed_days.append({"day": format_date(day, "EEE d MMM y", locale=request.locale_name), "reason": reason})
     return {
-        "week": week,
-        "exceptions": [exception_row(request, exception) for exception in upcoming_exceptions(
-            request.dbsession, agent, today)],
-        "closed_days": [{"day": format_date(row.day, "EEE d MMM y", locale=request.locale_name),
-                         "reason": row.reason} for row in closed],
+        "week": [{"name": names[weekday], "intervals": week[weekday]} for weekday in WEEKDAYS],
+        "exceptions": exceptions,
+        "closed_days": closed_days,
     }
 
 

@@ -1,7 +1,7 @@
 """/clients/{client}/zones/{zone}/ and /clients/{client}/agents/{agent}/ (spec §4)."""
 from pyramid.authorization import Allow
 from pyramid.decorator import reify
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from agents.models import Agent, Zone
 from campaigns.resources import ClientFolder
@@ -9,12 +9,15 @@ from portal import permissions as P
 from portal.resources import Resource
 from portal.security import principals_for
 
+# Built once: every request below a zone or an agent runs one of them.
+ZONE_BY_SLUG = select(Zone).where(Zone.client_id == bindparam("client_id"), Zone.slug == bindparam("slug"))
+AGENT_BY_SLUG = select(Agent).where(Agent.client_id == bindparam("client_id"), Agent.slug == bindparam("slug"))
+
 
 class ZoneContainer(Resource):
     def __getitem__(self, slug):
-        zone = self.dbsession.execute(
-            select(Zone).where(Zone.client_id == self.__parent__.client.id, Zone.slug == slug)
-        ).scalar_one_or_none()
+        zone = self.dbsession.execute(ZONE_BY_SLUG, {"client_id": self.__parent__.client.id, "slug": slug}
+                                      ).scalar_one_or_none()
         if zone is None:
             raise KeyError(slug)
         return ZoneFolder(self.request, slug, self, zone)
@@ -38,9 +41,8 @@ class ZoneFolder(Resource):
 
 class AgentContainer(Resource):
     def __getitem__(self, slug):
-        agent = self.dbsession.execute(
-            select(Agent).where(Agent.client_id == self.__parent__.client.id, Agent.slug == slug)
-        ).scalar_one_or_none()
+        agent = self.dbsession.execute(AGENT_BY_SLUG, {"client_id": self.__parent__.client.id, "slug": slug}
+                                       ).scalar_one_or_none()
         if agent is None:
             raise KeyError(slug)
         return AgentFolder(self.request, slug, self, agent)

@@ -22,7 +22,7 @@ from portal.settings import apply_environment
 FLOOR_PATH = "/_bench/floor"
 STACK_FLOOR_PATH = "/_bench/book/{client}/{campaign}"
 
-# The booking's writes in one statement: quota, agent lock, number, appointment, history. No rule
+# The booking's writes in one statement: quota, agent lock, number, appointment, folder counters, history. No rule
 # is checked but the quota (the exclusion constraint still refuses an overlap): a lower bound.
 ONE_STATEMENT_BOOKING = """
 WITH quota AS (UPDATE campaigns SET taken = taken + 1, to_confirm = to_confirm + 1
@@ -35,7 +35,11 @@ WITH quota AS (UPDATE campaigns SET taken = taken + 1, to_confirm = to_confirm +
                 out_of_schedule, needs_rescheduling, cancel_reason, outcome_notes, booked_by_id, created_at)
                 SELECT %(client)s, n, %(campaign)s, %(agent)s, %(zone)s, %(start)s, %(end)s, %(busy_until)s,
                 'to_confirm', %(name)s, %(phone)s, %(postal_code)s, '', '{}', false, false, '', '', %(user)s, now()
-                FROM number RETURNING id, number)
+                FROM number RETURNING id, number),
+     folder AS (INSERT INTO folder_counters (agent_id, zone_id, taken, to_confirm, cancelled)
+                SELECT %(agent)s, %(zone)s, 1, 1, 0 FROM booked
+                ON CONFLICT (agent_id, zone_id) DO UPDATE SET taken = folder_counters.taken + 1,
+                to_confirm = folder_counters.to_confirm + 1)
 INSERT INTO changes (client_id, campaign_id, zone_id, agent_id, appointment_id, appointment_number, subject,
                      action, before, after, actor_id, at)
 SELECT %(client)s, %(campaign)s, %(zone)s, %(agent)s, id, number, 'appointment', 'booked', '{}', %(after)s,

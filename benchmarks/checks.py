@@ -27,6 +27,21 @@ WHERE (c.taken, c.to_confirm, c.cancelled, c.recovered, c.recoveries_pending, c.
        coalesce(s.purchased, 0))
 """
 
+# Zone and agent folder counters (folder_counters, one row per agent and zone; zone 0: none) that are not
+# what their rows say, and pairs with appointments but no counter row.
+FOLDER_COUNTER_MISMATCHES = """
+WITH rows AS (
+    SELECT agent_id, coalesce(zone_id, 0) AS zone_id,
+           count(*) FILTER (WHERE state IN ('to_confirm', 'confirmed')) AS taken,
+           count(*) FILTER (WHERE state = 'to_confirm') AS to_confirm,
+           count(*) FILTER (WHERE state = 'cancelled') AS cancelled
+    FROM appointments GROUP BY agent_id, coalesce(zone_id, 0)
+)
+SELECT count(*) FROM folder_counters f FULL JOIN rows r ON r.agent_id = f.agent_id AND r.zone_id = f.zone_id
+WHERE (coalesce(f.taken, 0), coalesce(f.to_confirm, 0), coalesce(f.cancelled, 0))
+   <> (coalesce(r.taken, 0), coalesce(r.to_confirm, 0), coalesce(r.cancelled, 0))
+"""
+
 # Places sold beyond the quota: active appointments plus the places kept for recoveries, over purchased.
 OVERSOLD = """
 SELECT coalesce(sum(greatest(r.taken + coalesce(v.pending, 0) - c.purchased, 0)), 0) FROM campaigns c
@@ -58,5 +73,6 @@ def integrity(conn):
         "oversold": conn.execute(OVERSOLD).fetchone()[0],
         "double_booked": conn.execute(DOUBLE_BOOKED).fetchone()[0],
         "counter_mismatches": conn.execute(COUNTER_MISMATCHES).fetchone()[0],
+        "folder_counter_mismatches": conn.execute(FOLDER_COUNTER_MISMATCHES).fetchone()[0],
         "number_mismatches": conn.execute(NUMBER_MISMATCHES).fetchone()[0],
     }

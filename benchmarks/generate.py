@@ -10,8 +10,9 @@ a tenth of the appointments, so its folder grows a hundredfold between 10,000
 and 1,000,000 appointments.
 
 Every counter is what the services would have left: a campaign's purchased,
-taken, to_confirm, cancelled, recovered and recoveries_pending, a client's
-last_appointment_number, the id sequences. Rows go in with COPY, with the big
+taken, to_confirm, cancelled, recovered and recoveries_pending, the zone and
+agent folders' counters (folder_counters), a client's last_appointment_number,
+the id sequences. Rows go in with COPY, with the big
 tables' indexes and constraints dropped and built again afterwards (much faster
 than maintaining them row by row). The same seed and day give the same rows.
 """
@@ -208,6 +209,7 @@ class Generator:
         per_client = share(scale.appointments, scale.clients, 0.10)
         appointment_rows, change_rows, request_rows, recovery_rows = [], [], [], []
         counters = defaultdict(lambda: defaultdict(int))  # campaign id -> counter -> value
+        folders = defaultdict(lambda: [0, 0, 0])  # (agent id, zone id) -> [taken, to_confirm, cancelled]
         for index, client_id in enumerate(self.client_ids):
             agents, campaigns = self.agents_of[index], self.campaigns_of[index]
             per_agent = defaultdict(int)
@@ -243,6 +245,10 @@ class Generator:
                 ))
                 count = counters[campaign_id]
                 count["number_of_" + state] += 1
+                folder = folders[agent_id, zone_id or 0]
+                folder[0] += state != "cancelled"
+                folder[1] += state == "to_confirm"
+                folder[2] += state == "cancelled"
                 after = {"state": "to_confirm", "start": start.isoformat(), "agent": self.slug_of_agent[agent_id]}
                 change_rows.append(self.change(client_id, campaign_id, zone_id, agent_id, appointment_id, number,
                                                "appointment", "booked", {}, after, created))
@@ -290,6 +296,8 @@ class Generator:
                   request_rows)
         self.copy("recoveries", ("id", "campaign_id", "cancelled_appointment_id", "state",
                                  "replacement_appointment_id", "created_at", "released_at"), recovery_rows)
+        self.copy("folder_counters", ("agent_id", "zone_id", "taken", "to_confirm", "cancelled"),
+                  (key + tuple(values) for key, values in sorted(folders.items())))
         self.campaigns_and_steps(counters)
         self.conn.cursor().executemany("UPDATE clients SET last_appointment_number = %s WHERE id = %s",
                               [(number, client_id) for client_id, number in self.last_number.items()])

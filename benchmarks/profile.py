@@ -2,8 +2,10 @@
 
     python -m benchmarks.profile portal_bench_large booking --requests 200 [--cprofile]
 
-Scenarios: floor, stack, booking, folder, list (page 1 of the appointments list API of client big) and
-list-deep (its page 1,000 at 50 a page, by the cursor of the last row of page 999, read by SQL).
+Scenarios: floor, stack (the stack floor of benchmarks/app.py), booking, folder (/clients/big/), zone-folder
+and agent-folder (the zone and the agent of `big` with the most appointments, chosen by SQL), list (page 1
+of the appointments list API of client big) and list-deep (its page 1,000 at 50 a page, by the cursor of
+the last row of page 999, read by SQL).
 
 Runs the same requests as the wrk scripts through the WSGI app (no server, no concurrency),
 so that N+1 queries and per-request work show without the noise of a loaded machine; with
@@ -27,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from benchmarks import generate
 from benchmarks.app import FLOOR_PATH, STACK_FLOOR_PATH, application_from_ini
-from benchmarks.run import ROOT, booking_slots, pg_url, sqlalchemy_url
+from benchmarks.run import ROOT, booking_slots, busiest_folders, pg_url, sqlalchemy_url
 from callcenter.appointments.cursors import encode_cursor
 
 LIST_PATH = "/api/v1/clients/big/appointments"
@@ -53,6 +55,8 @@ def requests_of(scenario, database, count, seed):
         return [("GET", FLOOR_PATH, None, {})] * count
     if scenario == "folder":
         return [("GET", "/clients/big/", None, client)] * count
+    if scenario in ("zone-folder", "agent-folder"):
+        return [("GET", busiest_folder(database, scenario), None, client)] * count
     if scenario == "list":
         return [("GET", LIST_PATH, None, client)] * count
     if scenario == "list-deep":
@@ -68,6 +72,12 @@ def requests_of(scenario, database, count, seed):
              operator) for c, k, agent, postal, start in islice(slots, 200_000 + first, 200_000 + first + count)]
 
 
+def busiest_folder(database, scenario):
+    """The folder home of the zone or the agent of `big` with the most appointments, as run.py picks them."""
+    zone, agent = busiest_folders(database)
+    return f"/clients/big/zones/{zone}/" if scenario == "zone-folder" else f"/clients/big/agents/{agent}/"
+
+
 def profiled_bookings(database):
     with psycopg.connect(pg_url(database)) as conn:
         return conn.execute("SELECT count(*) FROM appointments WHERE prospect_name = 'Bar Profilo'").fetchone()[0]
@@ -76,7 +86,8 @@ def profiled_bookings(database):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database")
-    parser.add_argument("scenario", choices=("floor", "stack", "booking", "folder", "list", "list-deep"))
+    parser.add_argument("scenario", choices=("floor", "stack", "booking", "folder", "zone-folder", "agent-folder",
+                                             "list", "list-deep"))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cprofile", action="store_true")
@@ -120,7 +131,8 @@ def main(argv=None):
         for statement in statements:
             print("  " + " ".join(statement.split())[:160])
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+        lines = int(os.environ.get("PROFILE_LINES", "40"))
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(lines)
 
 
 if __name__ == "__main__":

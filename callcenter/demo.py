@@ -8,6 +8,7 @@ from sqlalchemy import select
 from agents.availability import aligned_starts, opening_windows
 from agents.models import ClosedDay
 from agents.services import add_closed_day, create_agent, create_user, create_zone
+from callcenter.appointments.counters import recount
 from callcenter.appointments.models import Appointment
 from callcenter.appointments.rules import appointment_span
 from campaigns.models import Client
@@ -133,7 +134,7 @@ def _book_history(dbsession, client, campaign, agents, operator, today, now):
     to_confirm = sum(1 for state, _ in plan if state == "to_confirm")
     cancelled = sum(1 for state, _ in plan if state == "cancelled")
     change_counters(dbsession, campaign.id, taken=confirmed + to_confirm, to_confirm=to_confirm, cancelled=cancelled)
-    dbsession.flush()
+    recount(dbsession, client.id)  # the zones' and agents' folders
 
 
 def town_of(postal_code):

@@ -1,6 +1,8 @@
 """Rule 12: alert the client and its account manager when *taken* crosses a threshold of
 *purchased*, once per threshold per step ("contact us before the total is reached")."""
-from sqlalchemy import ForeignKey, Integer, UniqueConstraint, select
+from functools import cache
+
+from sqlalchemy import ForeignKey, Integer, UniqueConstraint, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +97,13 @@ def alert_messages(dbsession, campaign, alert, recipients, context):
 
 
 def recent_alerts(dbsession, client_id, limit=5):
-    return dbsession.execute(
-        select(QuotaAlert).where(QuotaAlert.client_id == client_id).order_by(QuotaAlert.created_at.desc()).limit(limit)
-    ).scalars().all()
+    """The client's newest alerts for its folders' banner: threshold, taken, purchased, created_at."""
+    return dbsession.execute(recent_alerts_statement(limit), {"client_id": client_id}).all()
+
+
+@cache
+def recent_alerts_statement(limit):
+    alerts = QuotaAlert.__table__.c
+    return (select(alerts.threshold, alerts.taken, alerts.purchased, alerts.created_at)
+            .where(alerts.client_id == bindparam("client_id")).order_by(alerts.created_at.desc(), alerts.id.desc())
+            .limit(limit))

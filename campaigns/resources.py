@@ -3,11 +3,14 @@ from types import SimpleNamespace
 
 from pyramid.authorization import Allow
 from pyramid.traversal import find_interface
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from campaigns.models import Campaign, Client, Step
 from portal import permissions as P
 from portal.resources import Resource, number_or_key_error
+
+# Built once: every request below /clients/ runs it.
+CLIENT_BY_SLUG = select(Client).where(Client.slug == bindparam("slug"))
 
 
 class ClientContainer(Resource):
@@ -19,7 +22,7 @@ class ClientContainer(Resource):
     ]
 
     def __getitem__(self, slug):
-        client = self.dbsession.execute(select(Client).where(Client.slug == slug)).scalar_one_or_none()
+        client = self.dbsession.execute(CLIENT_BY_SLUG, {"slug": slug}).scalar_one_or_none()
         if client is None:
             raise KeyError(slug)
         return ClientFolder(self.request, slug, self, client)

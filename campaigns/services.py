@@ -281,6 +281,14 @@ def counts_by_client(dbsession, client_ids):
     return result
 
 
+def summed_counts(campaigns):
+    """The client folder's boxes from its campaigns (with their counters) already read: what
+    ``client_counts`` sums in SQL."""
+    counts = {name: sum(getattr(campaign, name) for campaign in campaigns) for name in SUMMED}
+    counts["open_for_booking"] = counts["taken"] + counts.pop("recoveries_pending") < counts["purchased"]
+    return counts
+
+
 def campaign_counts(campaign):
     counts = {name: getattr(campaign, name) for name in COUNTER_NAMES}
     counts["open_for_booking"] = campaign.open_for_booking

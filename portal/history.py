@@ -15,10 +15,12 @@ from portal.models import User
 class Change(Base):
     __tablename__ = "changes"
     __table_args__ = (
-        Index("ix_changes_client_at", "client_id", "at"),
-        Index("ix_changes_zone_at", "zone_id", "at"),
-        Index("ix_changes_agent_at", "agent_id", "at"),
-        Index("ix_changes_campaign_at", "campaign_id", "at"),
+        # A folder's newest changes by (at, id): one index range even when an import or an
+        # unavailability wrote hundreds of changes at the same instant.
+        Index("ix_changes_client_at_id", "client_id", "at", "id"),
+        Index("ix_changes_zone_at_id", "zone_id", "at", "id"),
+        Index("ix_changes_agent_at_id", "agent_id", "at", "id"),
+        Index("ix_changes_campaign_at_id", "campaign_id", "at", "id"),
         Index("ix_changes_appointment_at", "appointment_id", "at"),
     )
 

@@ -1,7 +1,8 @@
 """The history of changes in plain words: when, who, what, and each value before and after."""
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, or_, select, union_all
 
 from agents.models import Agent, Zone
 from campaigns.models import Campaign
@@ -12,15 +13,58 @@ from callcenter.appointments.labels import ACTIONS, DETAIL_LABELS, NO, OUTCOME_L
 
 
 class Names:
-    """Agents' and zones' names of a client, for the history's readable words (one query each)."""
+    """The names of the agents, zones and campaigns that history lines and unavailabilities name, for their
+    readable words: only those, in one query (a client may have a thousand agents)."""
 
-    def __init__(self, dbsession, client_id):
-        agents = dbsession.execute(select(Agent.id, Agent.slug, Agent.name).where(Agent.client_id == client_id)).all()
-        self.agent_by_slug = {slug: name for _id, slug, name in agents}
-        self.agent_by_id = {agent_id: name for agent_id, _slug, name in agents}
-        self.zone_by_id = dict(dbsession.execute(select(Zone.id, Zone.name).where(Zone.client_id == client_id)).all())
-        self.campaign_by_id = dict(dbsession.execute(
-            select(Campaign.id, Campaign.name).where(Campaign.client_id == client_id)).all())
+    @classmethod
+    def empty(cls):
+        """To be filled by a query that joins the names already (a folder home's panels)."""
+        names = cls.__new__(cls)
+        names.agent_by_slug, names.agent_by_id, names.zone_by_id, names.campaign_by_id = {}, {}, {}, {}
+        return names
+
+    def __init__(self, dbsession, client_id, changes=(), unavailabilities=()):
+        agent_slugs, agent_ids, zone_ids, campaign_ids = set(), set(), set(), set()
+        for change in changes:
+            for values in (change.before, change.after):
+                if values and isinstance(values.get("agent"), str):
+                    agent_slugs.add(values["agent"])
+            agent_ids.add(change.agent_id)
+            zone_ids.add(change.zone_id)
+            campaign_ids.add(change.campaign_id)
+        for row in unavailabilities:
+            agent_ids.add(row.agent_id)
+            zone_ids.add(row.zone_id)
+        agent_ids.discard(None), zone_ids.discard(None), campaign_ids.discard(None)
+        self.agent_by_slug, self.agent_by_id, self.zone_by_id, self.campaign_by_id = {}, {}, {}, {}
+        if not (agent_slugs or agent_ids or zone_ids or campaign_ids):
+            return
+        rows = dbsession.execute(names_statement(), {
+            "client_id": client_id, "agent_slugs": sorted(agent_slugs), "agent_ids": sorted(agent_ids),
+            "zone_ids": sorted(zone_ids), "campaign_ids": sorted(campaign_ids)})
+        for kind, row_id, slug, name in rows:
+            if kind == "agent":
+                self.agent_by_slug[slug], self.agent_by_id[row_id] = name, name
+            elif kind == "zone":
+                self.zone_by_id[row_id] = name
+            else:
+                self.campaign_by_id[row_id] = name
+
+
+@cache
+def names_statement():
+    """Built once per process: the names of the agents (by id or slug), zones and campaigns asked for."""
+    agents, zones, campaigns = Agent.__table__.c, Zone.__table__.c, Campaign.__table__.c
+    client_id = bindparam("client_id")
+    return union_all(
+        select(literal("agent"), agents.id, agents.slug, agents.name).where(
+            agents.client_id == client_id, or_(agents.slug.in_(bindparam("agent_slugs", expanding=True)),
+                                               agents.id.in_(bindparam("agent_ids", expanding=True)))),
+        select(literal("zone"), zones.id, zones.slug, zones.name).where(
+            zones.client_id == client_id, zones.id.in_(bindparam("zone_ids", expanding=True))),
+        select(literal("campaign"), campaigns.id, campaigns.slug, campaigns.name).where(
+            campaigns.client_id == client_id, campaigns.id.in_(bindparam("campaign_ids", expanding=True))),
+    )
 
 
 def readable(request, key, value, tz, names):
@@ -96,6 +140,6 @@ def describe(request, change, tz, names):
 
 
 def history_of(request, scope, client, limit):
-    names = Names(request.dbsession, client.id)
-    return [describe(request, change, client.timezone, names)
-            for change in recent_changes(request.dbsession, scope, limit=limit)]
+    changes = recent_changes(request.dbsession, scope, limit=limit)
+    names = Names(request.dbsession, client.id, changes)
+    return [describe(request, change, client.timezone, names) for change in changes]

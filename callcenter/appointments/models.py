@@ -87,6 +87,32 @@ class Appointment(Base):
         return ", ".join(str(part) for part in (street, area) if part)
 
 
+class FolderCounter(Base):
+    """The boxes of the zone and agent folders (spec §4): taken, to_confirm and cancelled of one
+    agent's appointments in one zone, kept by the services like the campaign's counters
+    (callcenter.appointments.counters), so a folder home reads a few rows instead of counting its
+    appointments.
+
+    One row per (agent, zone) pair rather than columns on ``agents`` and ``zones``: a zone folder sums
+    its rows (one per agent who met its prospects), an agent folder sums the agent's rows, and a
+    zone manager looking at an agent who also works in other zones sums only the rows of the zones
+    he/she manages, as the folder's list shows only those appointments. A booking moves one row (not
+    an agent's and a zone's), the row of the agent it has locked already. The rows come into being
+    with the first appointment of the pair (an upsert).
+
+    ``zone_id`` is 0 for the appointments without a zone (an import for an agent of no zone), hence
+    no foreign key on it; zones are never deleted by the portal."""
+
+    __tablename__ = "folder_counters"
+    __table_args__ = (Index("ix_folder_counters_zone_id", "zone_id"),)
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    zone_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    to_confirm: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+
+
 OUTCOMES = ("held", "no_show", "excused")
 REQUEST_STATES = ("pending", "approved", "rejected")
 

@@ -1,4 +1,5 @@
-"""Reading appointments: folder counts and lists (booking is in callcenter.booking.services)."""
+"""Reading appointments: folder lists (booking is in callcenter.booking.services; the folders' counts in
+callcenter.appointments.counters)."""
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -11,19 +12,6 @@ from callcenter.appointments.models import ACTIVE_STATES, Appointment, Cancellat
 from campaigns.models import Campaign
 from portal.db import UTCDateTime
 from portal.resources import as_number
-
-
-def folder_counts(dbsession, scope):
-    """taken / to_confirm / cancelled of a zone's or an agent's appointments (an indexed count)."""
-    rows = dbsession.execute(
-        select(Appointment.state, func.count()).where(*in_scope(scope)).group_by(Appointment.state)
-    ).all()
-    by_state = dict(rows)
-    return {
-        "taken": sum(by_state.get(state, 0) for state in ACTIVE_STATES),
-        "to_confirm": by_state.get("to_confirm", 0),
-        "cancelled": by_state.get("cancelled", 0),
-    }
 
 
 def in_scope(scope):

@@ -18,6 +18,7 @@ from agents.calendar import agent_calendars, day_bounds
 from agents.models import Agent, Zone, agent_zones
 from agents.routing import route_to_zone
 from callcenter.booking.holds import hold_for_booking, place_hold, refuse_if_booked_or_held
+from callcenter.appointments.counters import count_new
 from callcenter.appointments.models import ACTIVE_STATES, Appointment, Recovery
 from callcenter.booking.models import Hold
 from callcenter.appointments.rules import appointment_span, as_utc, check_insertion_cutoff
@@ -88,6 +89,7 @@ def book_appointment(dbsession, *, campaign, agent, start, prospect, notes="", f
     )
     dbsession.add(appointment)
     flush_refusing_overlaps(dbsession)
+    count_new(dbsession, agent.id, zone.id, "to_confirm")  # the zone's and agent's folders, locked last
     if recovery is not None:
         recovery.state, recovery.replacement_appointment_id = "booked", appointment.id
     record(dbsession, client_id=campaign.client_id, subject="appointment", action="booked",

@@ -1,13 +1,15 @@
 """A folder home's panels from the appointment's life: recent changes and unavailabilities, with the form that declares one (rule 6)."""
 import itertools
 from datetime import timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from sqlalchemy import or_, select
+from pyramid.csrf import get_csrf_token
+from sqlalchemy import bindparam, or_, select
 
 from agents.availability import UNAVAILABILITY_NOTICE_DAYS
-from agents.models import Unavailability, agent_zones
+from agents.models import Agent, Unavailability, Zone, agent_zones
 from agents.resources import AgentFolder, ZoneFolder
 from callcenter.appointments.forms import (
     action_form,
@@ -16,9 +18,10 @@ from callcenter.appointments.forms import (
     refused,
     validate_form,
 )
-from callcenter.appointments.history import Names, history_of
+from callcenter.appointments.history import Names, describe
 from callcenter.appointments.resources import AppointmentContainer, AppointmentResource
 from callcenter.feeds.services import SUFFIX, active_feed, scope_of
+from callcenter.folders.panels import folder_changes
 from callcenter.folders.services import agent_days
 from callcenter.lifecycle.forms import UnavailabilityForm, override_node
 from callcenter.lifecycle.unavailability import declare_unavailability
@@ -30,27 +33,44 @@ from portal.i18n import _
 RECENT_CHANGES_LIMIT = 15
 
 
-def folder_changes(request, folder):
-    # A folder's panel shows its own column of the history (spec §4), scoped like its appointments.
-    return history_of(request, folder.appointment_scope, client_folder_of(folder).client, RECENT_CHANGES_LIMIT)
+@cache
+def unavailabilities_statement(kind):
+    """Built once per process for a client's, a zone's or an agent's folder."""
+    u, agents, zones = Unavailability.__table__.c, Agent.__table__, Zone.__table__
+    query = (select(u.agent_id, u.zone_id, u.start_at, u.end_at, u.reason, agents.c.name, zones.c.name)
+             .select_from(Unavailability.__table__.outerjoin(agents, agents.c.id == u.agent_id)
+                          .outerjoin(zones, zones.c.id == u.zone_id))
+             .where(u.client_id == bindparam("client_id"), u.end_at > bindparam("now")).order_by(u.start_at))
+    whole_client = u.agent_id.is_(None) & u.zone_id.is_(None)
+    if kind == "zone":
+        agent_ids = select(agent_zones.c.agent_id).where(agent_zones.c.zone_id == bindparam("zone_id"))
+        query = query.where(or_(whole_client, u.zone_id == bindparam("zone_id"), u.agent_id.in_(agent_ids)))
+    elif kind == "agent":
+        query = query.where(or_(whole_client, u.agent_id == bindparam("agent_id"),
+                                u.zone_id.in_(bindparam("zone_ids", expanding=True))))
+    return query
 
 
-def unavailabilities_of(request, folder):
-    """Current and future unavailabilities that concern the folder: its own, and those above it."""
-    client = client_folder_of(folder).client
-    query = (select(Unavailability).where(Unavailability.client_id == client.id, Unavailability.end_at > request.now)
-             .order_by(Unavailability.start_at))
-    whole_client = Unavailability.agent_id.is_(None) & Unavailability.zone_id.is_(None)
+def unavailability_rows(request, folder, names):
+    """Current and future unavailabilities that concern the folder: its own, and those above it; their
+    agents' and zones' names go into ``names``."""
+    values = {"client_id": client_folder_of(folder).client.id, "now": request.now}
     if isinstance(folder, ZoneFolder):
-        agent_ids = select(agent_zones.c.agent_id).where(agent_zones.c.zone_id == folder.zone.id)
-        query = query.where(or_(whole_client, Unavailability.zone_id == folder.zone.id,
-                                Unavailability.agent_id.in_(agent_ids)))
+        kind, values["zone_id"] = "zone", folder.zone.id
     elif isinstance(folder, AgentFolder):
-        zone_ids = [zone.id for zone in folder.agent.zones]
-        query = query.where(or_(whole_client, Unavailability.agent_id == folder.agent.id,
-                                Unavailability.zone_id.in_(zone_ids)))
-    rows = request.dbsession.execute(query).scalars().all()
-    names = Names(request.dbsession, client.id)
+        kind, values["agent_id"], values["zone_ids"] = "agent", folder.agent.id, [zone.id for zone in folder.agent.zones]
+    else:
+        kind = "client"
+    rows = request.dbsession.execute(unavailabilities_statement(kind), values).all()
+    for row in rows:
+        if row[5] is not None:
+            names.agent_by_id[row.agent_id] = row[5]
+        if row[6] is not None:
+            names.zone_by_id[row.zone_id] = row[6]
+    return rows
+
+
+def describe_unavailabilities(request, rows, names):
     translate = request.localizer.translate
     items = []
     for row in rows:
@@ -67,12 +87,35 @@ def unavailabilities_of(request, folder):
     return items
 
 
-def unavailability_form(request, folder, counter=None):
+def unavailability_form(request, folder, counter=None, may_override=None):
     schema = UnavailabilityForm()
-    if request.has_permission(P.OVERRIDE_NOTICE, folder):
+    if may_override if may_override is not None else request.has_permission(P.OVERRIDE_NOTICE, folder):
         schema.add(override_node())
     return action_form(request, schema, "unavailability-form", request.resource_url(folder, "unavailability"),
                        [("declare", _("Declare the unavailability"), "btn-primary")], counter or itertools.count())
+
+
+BLANK_FORMS = {}  # (language, may override, action) -> the empty form's HTML, its CSRF token a placeholder
+BLANK_FORMS_KEPT = 512
+CSRF_PLACEHOLDER = "\x00csrf\x00"
+
+
+def blank_unavailability_form(request, folder, may_override):
+    """The empty form as HTML, rendered once per process for each language, action and notice
+    permission: deform renders the same HTML for them every time but for the session's CSRF token,
+    put in on each request (0.5 ms of CPU a folder home saves)."""
+    key = (request.locale_name, may_override, request.resource_url(folder, "unavailability"))
+    token = get_csrf_token(request)
+    html = BLANK_FORMS.get(key)
+    if html is None:
+        rendered = unavailability_form(request, folder, may_override=may_override).render()
+        html = rendered.replace(f'value="{token}"', f'value="{CSRF_PLACEHOLDER}"')
+        if html.count(CSRF_PLACEHOLDER) != 1 or token in html:  # never keep a session's token for others
+            return rendered
+        if len(BLANK_FORMS) >= BLANK_FORMS_KEPT:
+            BLANK_FORMS.clear()
+        BLANK_FORMS[key] = html
+    return html.replace(CSRF_PLACEHOLDER, token)
 
 
 def earliest_unavailability_day(request, folder):
@@ -106,17 +149,25 @@ def folder_extras(request, folder, failed_form=None):
     """The parts of a folder home that come from the appointment's life."""
     may_declare = isinstance(folder, (ClientFolder, ZoneFolder, AgentFolder)) and request.has_permission(
         P.DECLARE_UNAVAILABILITY, folder)
+    may_override = request.has_permission(P.OVERRIDE_NOTICE, folder)
     form = None
     if failed_form is not None:
         form = failed_form.render()
     elif may_declare:
-        form = unavailability_form(request, folder).render()
+        form = blank_unavailability_form(request, folder, may_override)
+    client = client_folder_of(folder).client
+    # The folder's own column of the history (spec §4), scoped like its appointments; the names both
+    # panels show in one query.
+    names = Names.empty()
+    changes = folder_changes(request.dbsession, folder.appointment_scope, RECENT_CHANGES_LIMIT, names)
+    unavailabilities = unavailability_rows(request, folder, names) if isinstance(
+        folder, (ClientFolder, ZoneFolder, AgentFolder)) else None
     return {
-        "changes": folder_changes(request, folder),
-        "unavailabilities": unavailabilities_of(request, folder)
-        if isinstance(folder, (ClientFolder, ZoneFolder, AgentFolder)) else None,
+        "changes": [describe(request, change, client.timezone, names) for change in changes],
+        "unavailabilities": describe_unavailabilities(request, unavailabilities, names)
+        if unavailabilities is not None else None,
         "unavailability_form": form,
-        "may_override": request.has_permission(P.OVERRIDE_NOTICE, folder),
+        "may_override": may_override,
         "earliest_unavailability": earliest_unavailability_day(request, folder),
         "agent_day": agent_day(request, folder),
     }

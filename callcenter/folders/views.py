@@ -11,7 +11,9 @@ from agents.resources import AgentFolder, ZoneFolder
 from agents.serialize import agent_json, zone_json
 from callcenter.booking import schemas
 from callcenter.appointments import services
+from callcenter.appointments.counters import folder_counts
 from callcenter.folders.extras import feed_panel
+from callcenter.folders.panels import client_subfolders, upcoming_appointments, zone_agents
 from callcenter.folders.extras import declare_from_form, folder_extras
 from callcenter.appointments.resources import AppointmentContainer, AppointmentResource, CampaignAppointments
 from callcenter.appointments.cursors import encode_cursor
@@ -19,20 +21,23 @@ from callcenter.appointments.serialize import appointment_json, page_json
 from campaigns.models import Campaign, Client
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of
 from campaigns.alerts import recent_alerts
-from campaigns.services import campaign_counts, campaign_steps, client_counts
+from campaigns.services import campaign_counts, campaign_steps, client_counts, summed_counts
 from portal import permissions as P
 from portal.api import api_view, deserialize
 from portal.i18n import LOCALE_COOKIE, _
 from portal.security import principals_for
 
 
-def counts_of(request, folder):
-    """The Info and Appointments boxes of a folder (spec §9.1)."""
+def counts_of(request, folder, campaigns=None):
+    """The Info and Appointments boxes of a folder (spec §9.1); a client's from its ``campaigns`` when the
+    page has read them already."""
     if isinstance(folder, ClientFolder):
+        if campaigns is not None:
+            return summed_counts(campaigns)
         return client_counts(request.dbsession, folder.client.id)
     if isinstance(folder, CampaignFolder):
         return campaign_counts(folder.campaign)
-    return services.folder_counts(request.dbsession, folder.appointment_scope)
+    return folder_counts(request.dbsession, folder.appointment_scope)
 
 
 # --- Folder homes (client, campaign, zone, agent) ---------------------------------------------
@@ -49,20 +54,21 @@ def folder_home(context, request):
 def folder_page(context, request, failed_form=None):
     """A folder's home: boxes, upcoming appointments, recent changes and unavailabilities (spec §4)."""
     client_folder = client_folder_of(context)
+    navigation = folder_navigation(request, context)
     return dict(
         folder_extras(request, context, failed_form),
         folder=context,
         client=client_folder.client,
         client_url=request.resource_url(client_folder) if request.has_permission(P.VIEW, client_folder) else None,
-        counts=counts_of(request, context),
+        counts=counts_of(request, context, navigation["campaigns"]),
         alerts=recent_alerts(request.dbsession, client_folder.client.id)
         if isinstance(context, (ClientFolder, CampaignFolder)) else [],
-        upcoming=services.upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
+        upcoming=upcoming_appointments(request.dbsession, context.appointment_scope, now=request.now),
         schedule=schedule_overview(request, context.agent, client_folder.client)
         if isinstance(context, AgentFolder) else None,
         feed=feed_panel(request, context),
         steps=campaign_steps(request.dbsession, context.campaign) if isinstance(context, CampaignFolder) else None,
-        navigation=folder_navigation(request, context),
+        navigation=navigation,
     )
 
 
@@ -72,21 +78,17 @@ SUBFOLDER_LINKS = 50  # agents listed on the client folder; the rest through the
 def folder_navigation(request, folder):
     """Links to the folders below, read-only (spec §4, §6): on the client folder its campaigns (their counters
     are columns: nothing counted), zones and agents; on a zone folder its agents; for a manager of several
-    zones, his/her zones. A constant number of queries, whatever the folder holds."""
+    zones, his/her zones. One query, whatever the folder holds."""
     dbsession = request.dbsession
     navigation = {"campaigns": None, "zones": None, "agents": None, "more_agents": False, "my_zones": None}
     if isinstance(folder, ClientFolder):
-        client_id = folder.client.id
-        navigation["campaigns"] = dbsession.execute(
-            select(Campaign).where(Campaign.client_id == client_id).order_by(Campaign.name)).scalars().all()
-        navigation["zones"] = dbsession.execute(
-            select(Zone).where(Zone.client_id == client_id).order_by(Zone.name)).scalars().all()
-        agents = dbsession.execute(
-            select(Agent).where(Agent.client_id == client_id).order_by(Agent.active.desc(), Agent.name)
-            .limit(SUBFOLDER_LINKS + 1)).scalars().all()
+        campaigns, zones, agents = client_subfolders(dbsession, folder.client.id, request.resource_url(folder),
+                                                     SUBFOLDER_LINKS + 1)
+        navigation["campaigns"], navigation["zones"] = campaigns, zones
         navigation["agents"], navigation["more_agents"] = agents[:SUBFOLDER_LINKS], len(agents) > SUBFOLDER_LINKS
     elif isinstance(folder, ZoneFolder):
-        navigation["agents"] = folder.zone.agents
+        client_folder = client_folder_of(folder)
+        navigation["agents"] = zone_agents(dbsession, folder.zone, request.resource_url(client_folder, "agents", ""))
     if isinstance(folder, (ZoneFolder, AgentFolder)) and request.user is not None:
         managed = {principal for principal in principals_for(request.user) if principal.startswith("zone:")}
         if len(managed) > 1:  # a manager of several zones switches between them

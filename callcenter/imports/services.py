@@ -15,6 +15,7 @@ from agents.services import agent_by_slug
 from callcenter.booking.services import (check_agent_of_campaign, flush_refusing_overlaps, lock_agent_calendar,
                                 next_appointment_number, prospect_details, zone_for)
 from callcenter.booking.holds import refuse_if_booked
+from callcenter.appointments.counters import count_new
 from callcenter.appointments.models import ACTIVE_STATES, Appointment
 from callcenter.appointments.rules import appointment_span, as_utc, local_to_utc
 from callcenter.booking.schemas import ImportRow
@@ -129,6 +130,7 @@ def import_row(dbsession, campaign, row, *, imported_by, now):
     )
     dbsession.add(appointment)
     flush_refusing_overlaps(dbsession)
+    count_new(dbsession, agent.id, appointment.zone_id, state)
     record(dbsession, client_id=campaign.client_id, subject="appointment", action="imported",
            after={"state": state, "start": start.isoformat(), "agent": agent.slug},
            actor=imported_by, at=now, appointment=appointment)

@@ -11,6 +11,7 @@ from agents.models import agent_zones
 from callcenter.lifecycle import notifications
 from callcenter.booking.services import check_agent_of_campaign, check_calendar, flush_refusing_overlaps, lock_agent_calendar
 from callcenter.booking.holds import refuse_if_held_by_others
+from callcenter.appointments.counters import count_move, count_state_change
 from callcenter.appointments.models import ACTIVE_STATES, Appointment, CancellationRequest, Recovery
 from callcenter.appointments.rules import appointment_span, as_utc, check_cancellation_reason, check_cancellation_window
 from callcenter.appointments.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
@@ -23,6 +24,7 @@ from portal.i18n import _
 
 def confirm(dbsession, appointment, *, actor, now):
     """Rule 2: confirmation is never blocked by the insertion cutoff."""
+    lock_appointment(dbsession, appointment)
     before = snapshot(appointment)
     set_state(dbsession, appointment, next_state("confirm", appointment.state))
     appointment.confirmed_at = now
@@ -35,6 +37,7 @@ def postpone(dbsession, appointment, *, start, actor, now, agent=None):
 
     The appointment keeps its number, its state and its history.
     """
+    lock_appointment(dbsession, appointment)
     check_active(appointment.state)
     campaign = appointment.campaign
     agent = agent or appointment.agent
@@ -50,6 +53,7 @@ def postpone(dbsession, appointment, *, start, actor, now, agent=None):
     refuse_if_overlapping(dbsession, appointment, agent.id, start, busy_until)
     refuse_if_held_by_others(dbsession, agent.id, start, busy_until, actor.id, now, campaign.client.timezone)
     before = snapshot(appointment)
+    count_move(dbsession, appointment, agent_id=agent.id)  # the same zone (check_same_zone)
     appointment.agent_id, appointment.agent = agent.id, agent
     appointment.start_at, appointment.end_at, appointment.busy_until = start, end, busy_until
     appointment.needs_rescheduling = False
@@ -121,6 +125,8 @@ def request_cancellation(dbsession, appointment, *, reason, notes, actor, now):
 
 def decide_cancellation(dbsession, request, appointment, *, approve, notes, actor, now):
     """An account manager approves (the place is freed, a recovery is owed) or rejects."""
+    lock_appointment(dbsession, appointment)
+    dbsession.refresh(request)  # as the decision before ours, if any, left it
     if request.state != "pending":
         raise RuleViolation("conflict", _("request_decided", default="This request has already been decided."),
                             "state")
@@ -147,8 +153,19 @@ def cancel(dbsession, appointment, *, reason, now):
                            state="owed", created_at=now))
 
 
+def lock_appointment(dbsession, appointment):
+    """Lock the appointment's row and read it again, first thing in an operation that changes its state
+    or agent: two such operations at once queue, and the second one sees what the first did (a conflict,
+    not counters moved twice nor from the wrong agent). Then the campaign, the agent's calendar, the
+    client and the folders' counters, as for a booking."""
+    dbsession.flush()  # what this transaction already changed is not read over
+    dbsession.refresh(appointment, with_for_update=True)
+
+
 def set_state(dbsession, appointment, state):
+    """The new state, with the counters of the campaign and of the agent's and zone's folders."""
     change_counters(dbsession, appointment.campaign_id, **counter_deltas(appointment.state, state))
+    count_state_change(dbsession, appointment, state)
     appointment.state = state
 
 

@@ -9,7 +9,7 @@ Create Date: 2026-12-04 18:30:00.000000
 from alembic import op
 
 revision = '0015'
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -34,7 +34,8 @@ def test_generated_rows_keep_every_counter_as_the_services_would(generated):
     url, scale = generated
     with psycopg.connect(url) as conn:
         assert integrity(conn) == {"oversold": 0, "double_booked": 0, "counter_mismatches": 0,
-                                   "number_mismatches": 0}
+                                   "folder_counter_mismatches": 0, "number_mismatches": 0}
+        assert conn.execute("SELECT sum(taken + cancelled) FROM folder_counters").fetchone()[0] == 900
         assert conn.execute("SELECT count(*) FROM appointments").fetchone()[0] == 900
         states = dict(conn.execute("SELECT state, count(*) FROM appointments GROUP BY state").fetchall())
         assert set(states) == {"to_confirm", "confirmed", "cancelled"}
@@ -105,6 +106,8 @@ def test_the_stack_floor_books_through_the_portals_authentication(generated, mon
             "prospect": {"name": "Bar Floor", "phone": "+39 02 1234567", "postal_code": postal + "00"}}
     app.post_json(path, body, status=403)
     operator = {"Authorization": "Bearer " + generate.token_secret(scale.seed, "operator")}
+    with psycopg.connect(url) as conn:
+        taken_before = folder_taken(conn, client, agent)
     booked = app.post_json(path, body, headers=operator, status=201).json
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT a.number, a.state, c.action FROM appointments a JOIN changes c ON "
@@ -112,3 +115,11 @@ def test_the_stack_floor_books_through_the_portals_authentication(generated, mon
                            "WHERE k.slug = %s AND a.number = %s", (client, booked["number"])).fetchone()
         assert row == (booked["number"], "to_confirm", "booked")
         assert integrity(conn)["counter_mismatches"] == 0
+        # The agent's folder counts it (the database floor of run.py, run before, does not keep them).
+        assert folder_taken(conn, client, agent) == taken_before + 1
+
+
+def folder_taken(conn, client, agent):
+    return conn.execute("SELECT coalesce(sum(f.taken), 0) FROM folder_counters f JOIN agents a ON a.id = f.agent_id "
+                        "JOIN clients k ON k.id = a.client_id WHERE k.slug = %s AND a.slug = %s",
+                        (client, agent)).fetchone()[0]

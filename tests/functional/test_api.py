@@ -8,6 +8,7 @@ from agents.models import Agent, ScheduleInterval, Zone
 from callcenter.appointments.cursors import encode_cursor
 from callcenter.appointments.models import Appointment
 from callcenter.booking.services import book_appointment
+from callcenter.lifecycle import services as lifecycle
 from campaigns.models import Campaign, Client, Step
 from portal.models import ApiToken, User
 from tests.conftest import NOW
@@ -921,8 +922,12 @@ def test_folder_counts_of_client_campaign_zone_and_agent(api, tenant, diary, dbs
 
 
 def test_zone_and_agent_counts_follow_the_state_of_their_appointments(api, tenant, diary, dbsession):
+    # Through the services that keep the folders' counters (callcenter.appointments.counters).
     for appointment in dbsession.execute(select(Appointment).where(Appointment.number.in_([1, 2]))).scalars():
-        appointment.state = "cancelled" if appointment.number == 1 else "confirmed"
+        if appointment.number == 1:
+            lifecycle.cancel(dbsession, appointment, reason="wrong_target", now=NOW)
+        else:
+            lifecycle.confirm(dbsession, appointment, actor=tenant.operator, now=NOW)
     dbsession.flush()
     base = f"/clients/{tenant.client.slug}"
     zone = api(tenant.zone_manager).get(f"{base}/zones/{tenant.zone.slug}").json
