@@ -255,6 +255,11 @@ def database_floor(database, slots, seconds, connections=CONNECTIONS):
                 "false, false, '', '', now()) RETURNING id",
                 (client_id, number, campaign_id, agent_id, zone_id, start, end, busy_until, postal + "00"),
             ).fetchone()[0]
+            # The zone and agent folders' counters, as the services keep them (callcenter/appointments/counters.py).
+            conn.execute("INSERT INTO folder_counters (agent_id, zone_id, taken, to_confirm, cancelled) VALUES "
+                         "(%s, %s, 1, 1, 0) ON CONFLICT (agent_id, zone_id) DO UPDATE SET taken = "
+                         "folder_counters.taken + 1, to_confirm = folder_counters.to_confirm + 1",
+                         (agent_id, zone_id))
             conn.execute("INSERT INTO changes (client_id, campaign_id, zone_id, agent_id, appointment_id, "
                          "appointment_number, subject, action, before, after, at) VALUES "
                          "(%s, %s, %s, %s, %s, %s, 'appointment', 'booked', '{}', %s, now())",
@@ -511,7 +516,8 @@ def markdown(rows, statements, checks, hot_sold, exported, args, small, large):
         (f"export of {exported['rows']:,}: memory growth (MB)", exported["growth_mb"], "< 64"),
         ("oversold places (SQL)", checks["oversold"], "0"),
         ("double-booked agents (SQL)", checks["double_booked"], "0"),
-        ("counters unlike their rows (SQL)", checks["counter_mismatches"], "0"),
+        ("campaign counters unlike their rows (SQL)", checks["counter_mismatches"], "0"),
+        ("zone and agent folder counters unlike their rows (SQL)", checks["folder_counter_mismatches"], "0"),
     ]
     for label in ("folder home", "appointments list API"):
         targets.append((f"{label} p50 at {large.appointments:,} / at {small.appointments:,}",

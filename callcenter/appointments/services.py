@@ -20,12 +20,6 @@ def in_scope(scope):
             for column, value in scope.items()]
 
 
-def upcoming_appointments(dbsession, scope, *, now, limit=20):
-    """The folder home's list: active appointments from now on, soonest first."""
-    filters = AppointmentFilters(upcoming=True)
-    return list_appointments(dbsession, scope, filters, now=now, per_page=limit).items
-
-
 class AppointmentFilters:
     """What "Tutti gli appuntamenti" can be narrowed by; values already validated."""
 

@@ -27,10 +27,10 @@ RECORDED = {
     # The client and campaign found by traversal, the token's user, the agent with its zones and schedule,
     # the client's zones (routing), the campaign's fields, the calendar's exceptions, closed days and
     # unavailabilities, the quota's UPDATE, the agent's lock, the overlaps and holds, the number, the
-    # appointment and its history.
-    "booking": 15,
+    # appointment, its folder counters and its history.
+    "booking": 16,
     # With the operator's hold: the hold read, then ended in the appointment's flush.
-    "booking with its hold": 17,
+    "booking with its hold": 18,
 }
 # The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
 TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
