@@ -1,9 +1,10 @@
 """Helpers shared by many test files: reading refusals off rendered pages, counting rows, firing
 requests in parallel."""
 import threading
+from contextlib import contextmanager
 
 import webtest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from callcenter.appointments.models import Appointment
 
@@ -46,3 +47,34 @@ def fire(wsgi_app, requests):
         thread.join(timeout=120)
     assert all(response is not None for response in responses), "a request did not finish"
     return responses
+
+
+# The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
+TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+@contextmanager
+def statements_on(connection):
+    """The SQL statements sent through ``connection`` inside the block, the tests' SAVEPOINTs left out."""
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(TEST_HARNESS):
+            statements.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def assert_statements(connection, recorded, case, send):
+    """Send one request; fail when it issues more statements than ``recorded[case]`` (a regression guard
+    of issue 16). Returns its response and the number of statements."""
+    with statements_on(connection) as statements:
+        response = send()
+    listing = "\n".join(f"  {statement[:200]}" for statement in statements)
+    assert len(statements) <= recorded[case], (
+        f"{case}: {len(statements)} SQL statements, {recorded[case]} recorded:\n{listing}")
+    return response, len(statements)

@@ -6,11 +6,9 @@ unavailabilities, closed days and alerts: the count must not grow with what the 
 query per panel), and must stay at or under RECORDED. A change that saves statements lowers its
 number here; one that needs more says why in the same commit.
 """
-from contextlib import contextmanager
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from agents.models import Unavailability
 from agents.services import add_closed_day, add_schedule_exception
@@ -27,6 +25,7 @@ from tests.factories import (
     make_user,
     make_zone,
 )
+from tests.helpers import assert_statements
 
 RECORDED = {
     # The client found by traversal, the token's user; the links below (campaigns with their counters,
@@ -43,37 +42,6 @@ RECORDED = {
     # The same seen by a zone manager of one of the agent's zones: his/her zones (principals).
     "agent folder, zone manager": 11,
 }
-# The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
-TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
-
-
-@contextmanager
-def statements_on(connection):
-    """The SQL statements sent through ``connection`` inside the block, the tests' SAVEPOINTs left out."""
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(TEST_HARNESS):
-            statements.append(" ".join(statement.split()))
-
-    event.listen(connection, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(connection, "before_cursor_execute", count)
-
-
-def assert_statements(connection, case, send):
-    """Send one request; fail when it issues more statements than RECORDED[case]. Returns its response
-    and the number of statements."""
-    with statements_on(connection) as statements:
-        response = send()
-    listing = "\n".join(f"  {statement[:200]}" for statement in statements)
-    assert len(statements) <= RECORDED[case], (
-        f"{case}: {len(statements)} SQL statements, {RECORDED[case]} recorded:\n{listing}")
-    return response, len(statements)
-
-
 @pytest.fixture
 def tenant(dbsession):
     return Tenant(dbsession)
@@ -136,7 +104,7 @@ def test_folder_homes_issue_the_recorded_statements_whatever_they_hold(testapp, 
     cases.append(("agent folder, zone manager", f"{base}agents/{busiest.slug}/",
                   {"Authorization": "Bearer " + make_token(dbsession, manager)}))
     for case, url, headers in cases:
-        page, _count = assert_statements(connection, case, lambda url=url, headers=headers: testapp.get(
+        page, _count = assert_statements(connection, RECORDED, case, lambda url=url, headers=headers: testapp.get(
             url, headers=headers))
         assert page.html.select_one('[data-count="taken"]') is not None
     # What the pages show is what they hold: 50 agents' links, the boxes of the zone.

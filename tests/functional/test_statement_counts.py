@@ -4,18 +4,18 @@ Each case sends one request and fails when it issues more statements than RECORD
 PostgreSQL alike, whatever the number of rows the request touches (an N+1 shows as soon as a page holds
 more than one row). A change that saves statements lowers its number here; one that needs more says why
 in the same commit. To add a case (a booking, a folder home): build its data, then
-``assert_statements(connection, "name", lambda: testapp.get(...))`` with a new RECORDED entry.
+``counted(connection, "name", lambda: testapp.get(...))`` with a new RECORDED entry.
 """
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from callcenter.appointments.models import Appointment
 from tests.conftest import NOW
 from tests.factories import Tenant, make_agent, make_campaign, make_token, make_zone
 from tests.functional.conftest import login
+from tests.helpers import assert_statements
+
 
 RECORDED = {
     # The client folder found by traversal, the token's user, the page of appointments with the slugs and
@@ -32,37 +32,12 @@ RECORDED = {
     # With the operator's hold: the hold read, then ended in the appointment's flush.
     "booking with its hold": 18,
 }
-# The tests' own transaction control (each test runs inside a SAVEPOINT), not the request's work.
-TEST_HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
-
-
-@contextmanager
-def statements_on(connection):
-    """The SQL statements sent through ``connection`` inside the block, the tests' SAVEPOINTs left out."""
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(TEST_HARNESS):
-            statements.append(" ".join(statement.split()))
-
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
-
-
-def assert_statements(connection, case, send):
-    """Send one request; fail when it issues more statements than RECORDED[case]. Returns its response."""
-    with statements_on(connection) as statements:
-        response = send()
-    listing = "\n".join(f"  {statement[:200]}" for statement in statements)
-    assert len(statements) <= RECORDED[case], (
-        f"{case}: {len(statements)} SQL statements, {RECORDED[case]} recorded:\n{listing}")
-    return response
-
-
 # --- The appointments list (API and page) ------------------------------------------------------
+
+
+def counted(connection, case, send):
+    """Send one request, fail past its RECORDED statements; its response."""
+    return assert_statements(connection, RECORDED, case, send)[0]
 
 
 @pytest.fixture
@@ -91,7 +66,7 @@ def test_list_api_statements_do_not_grow_with_the_rows(testapp, dbsession, conne
     fill_list(dbsession, tenant, rows)
     headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.client_user)}
     url = f"/api/v1/clients/{tenant.client.slug}/appointments"
-    first = assert_statements(connection, "list API", lambda: testapp.get(url, params={"per_page": 50},
+    first = counted(connection, "list API", lambda: testapp.get(url, params={"per_page": 50},
                                                                           headers=headers))
     assert len(first.json["items"]) == rows
     assert len({item["agent"] for item in first.json["items"]}) == rows
@@ -102,7 +77,7 @@ def test_list_api_statements_of_a_page_by_its_cursor(testapp, dbsession, connect
     headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.client_user)}
     url = f"/api/v1/clients/{tenant.client.slug}/appointments"
     first = testapp.get(url, params={"per_page": 20}, headers=headers).json
-    second = assert_statements(connection, "list API", lambda: testapp.get(first["next"], headers=headers))
+    second = counted(connection, "list API", lambda: testapp.get(first["next"], headers=headers))
     assert [item["number"] for item in second.json["items"]] == list(range(30, 10, -1))
 
 
@@ -110,7 +85,7 @@ def test_list_api_statements_of_a_page_by_its_cursor(testapp, dbsession, connect
 def test_list_page_statements_do_not_grow_with_the_rows(testapp, dbsession, connection, tenant, rows):
     fill_list(dbsession, tenant, rows)
     login(testapp, tenant.client_user)
-    page = assert_statements(connection, "list page", lambda: testapp.get(
+    page = counted(connection, "list page", lambda: testapp.get(
         f"/clients/{tenant.client.slug}/appointments", params={"per_page": 50}))
     assert len(page.html.select("tr[data-number]")) == rows
 
@@ -137,7 +112,7 @@ def test_booking_statements_do_not_grow_with_what_it_reads(testapp, dbsession, c
     url = f"/api/v1/clients/{tenant.client.slug}/campaigns/{tenant.campaign.slug}/appointments"
     body = {"agent": tenant.agent.slug, "start": "2026-11-26T10:00:00+01:00",
             "prospect": {"name": "Bar Centrale", "phone": "06 5556789", "postal_code": "20121"}}
-    answer = assert_statements(connection, "booking", lambda: testapp.post_json(url, body, headers=headers))
+    answer = counted(connection, "booking", lambda: testapp.post_json(url, body, headers=headers))
     assert answer.status_int == 201
 
 
@@ -148,6 +123,6 @@ def test_booking_with_its_hold_statements(testapp, dbsession, connection, tenant
     hold = testapp.post_json(url + "/holds", {"agent": tenant.agent.slug, "start": start}, headers=headers).json
     body = {"agent": tenant.agent.slug, "start": start, "hold": hold["id"],
             "prospect": {"name": "Bar Centrale", "phone": "06 5556789", "postal_code": "20121"}}
-    answer = assert_statements(connection, "booking with its hold", lambda: testapp.post_json(
+    answer = counted(connection, "booking with its hold", lambda: testapp.post_json(
         url + "/appointments", body, headers=headers))
     assert answer.status_int == 201
