@@ -16,7 +16,6 @@ from tests.factories import Tenant, make_agent, make_campaign, make_token, make_
 from tests.functional.conftest import login
 from tests.helpers import assert_statements
 
-
 RECORDED = {
     # The client folder found by traversal, the token's user, the page of appointments with the slugs and
     # names of their agents, zones and campaigns.
