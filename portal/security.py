@@ -22,6 +22,7 @@ from portal.settings import as_bool
 password_hasher = PasswordHasher()
 SESSION_USER = "user_id"
 SESSION_KEY = "session_key"
+PRINCIPALS = "portal.principals"  # the request's (user, principals)
 # A user's forgotten sessions (browser closed without logging out) are deleted at his next login.
 FORGOTTEN_AFTER = timedelta(days=30)
 # How often a session's last activity is written (not on every request: it would be a write per page).
@@ -84,11 +85,17 @@ class PortalSecurityPolicy:
         return user.id if user is not None else None
 
     def effective_principals(self, request):
-        principals = [Everyone]
+        """Computed once per request and user (a page asks the ACLs ten times or more); a sign-in or
+        sign-out during the request changes the user, and so the principals."""
         user = request.user
+        cached = request.__dict__.get(PRINCIPALS)
+        if cached is not None and cached[0] is user:
+            return cached[1]
+        principals = [Everyone]
         if user is not None:
             principals.append(Authenticated)
             principals.extend(principals_for(user))
+        request.__dict__[PRINCIPALS] = (user, principals)
         return principals
 
     def permits(self, request, context, permission):
