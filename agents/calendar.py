@@ -3,7 +3,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from agents.availability import opening_windows
 from agents.models import ClosedDay, ScheduleException, Unavailability
@@ -61,20 +61,30 @@ def _concerns(row, agent_id, zone_ids):
     return True
 
 
-def _scope(model, agent_ids, zone_ids):
+def _scope(model):
+    """The rows of the client, of the agents' zones and of the agents (bound as agent_ids and zone_ids)."""
     return or_(
         and_(model.agent_id.is_(None), model.zone_id.is_(None)),
-        model.zone_id.in_(zone_ids),
-        model.agent_id.in_(agent_ids),
+        model.zone_id.in_(bindparam("zone_ids", expanding=True)),
+        model.agent_id.in_(bindparam("agent_ids", expanding=True)),
     )
 
 
+# Built once, their values bound per call: a booking reads all three, and building a statement costs
+# more than running it.
+EXCEPTIONS = select(ScheduleException).where(
+    ScheduleException.agent_id.in_(bindparam("agent_ids", expanding=True)),
+    ScheduleException.day.between(bindparam("first"), bindparam("last")))
+CLOSED_DAYS = select(ClosedDay).where(
+    ClosedDay.client_id == bindparam("client_id"), ClosedDay.day.between(bindparam("first"), bindparam("last")),
+    _scope(ClosedDay))
+UNAVAILABILITIES = select(Unavailability).where(
+    Unavailability.client_id == bindparam("client_id"), Unavailability.end_at > bindparam("start"),
+    Unavailability.start_at < bindparam("end"), _scope(Unavailability))
+
+
 def _exceptions(dbsession, agent_ids, days):
-    rows = dbsession.execute(
-        select(ScheduleException).where(
-            ScheduleException.agent_id.in_(agent_ids), ScheduleException.day.between(days[0], days[-1])
-        )
-    ).scalars()
+    rows = dbsession.execute(EXCEPTIONS, {"agent_ids": agent_ids, "first": days[0], "last": days[-1]}).scalars()
     found = defaultdict(list)
     for row in rows:
         found[row.agent_id].append(row)
@@ -82,22 +92,11 @@ def _exceptions(dbsession, agent_ids, days):
 
 
 def _closed_days(dbsession, client_id, agent_ids, zone_ids, days):
-    return dbsession.execute(
-        select(ClosedDay).where(
-            ClosedDay.client_id == client_id,
-            ClosedDay.day.between(days[0], days[-1]),
-            _scope(ClosedDay, agent_ids, zone_ids),
-        )
-    ).scalars().all()
+    return dbsession.execute(CLOSED_DAYS, {"client_id": client_id, "first": days[0], "last": days[-1],
+                                           "agent_ids": agent_ids, "zone_ids": list(zone_ids)}).scalars().all()
 
 
 def _unavailabilities(dbsession, client, agent_ids, zone_ids, days):
     start, end = day_bounds(days, client.timezone)
-    return dbsession.execute(
-        select(Unavailability).where(
-            Unavailability.client_id == client.id,
-            Unavailability.end_at > start,
-            Unavailability.start_at < end,
-            _scope(Unavailability, agent_ids, zone_ids),
-        )
-    ).scalars().all()
+    return dbsession.execute(UNAVAILABILITIES, {"client_id": client.id, "start": start, "end": end,
+                                                "agent_ids": agent_ids, "zone_ids": list(zone_ids)}).scalars().all()

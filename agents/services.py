@@ -1,7 +1,7 @@
 """Zones, agents and the people who log in to the client's folders."""
 from datetime import time
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from agents.models import (
@@ -211,13 +211,15 @@ def client_by_slug(dbsession, slug, field="client", unknown_code="validation_err
     return client
 
 
+AGENT_BY_SLUG = select(Agent).where(Agent.client_id == bindparam("client_id"), Agent.slug == bindparam("slug"))
+AGENT_WITH_CALENDAR_BY_SLUG = AGENT_BY_SLUG.options(joinedload(Agent.zones), joinedload(Agent.schedule))
+
+
 def agent_by_slug(dbsession, client, slug, field="agent", with_calendar=False):
     """The client's agent of this slug; ``with_calendar`` loads its zones and weekly schedule in the
     same query (a booking needs both: two round trips less than loading them lazily)."""
-    query = select(Agent).where(Agent.client_id == client.id, Agent.slug == slug)
-    if with_calendar:
-        query = query.options(joinedload(Agent.zones), joinedload(Agent.schedule))
-    agent = dbsession.execute(query).unique().scalar_one_or_none()
+    query = AGENT_WITH_CALENDAR_BY_SLUG if with_calendar else AGENT_BY_SLUG
+    agent = dbsession.execute(query, {"client_id": client.id, "slug": slug}).unique().scalar_one_or_none()
     if agent is None:
         raise RuleViolation("validation_error", _("unknown_agent", default="Unknown agent."), field)
     return agent

@@ -1,5 +1,5 @@
 """Clients, campaigns, steps and the quota counters (spec §5 rule 7)."""
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -234,6 +234,21 @@ def change_counters(dbsession, campaign_id, **deltas):
         _expire_campaign(dbsession, campaign_id)
 
 
+def _take_place_statement(for_recovery):
+    """The guarded UPDATE of ``take_place``, built once for each case (campaign_id bound per call)."""
+    if for_recovery:  # the place was kept for it since the cancellation
+        guard = Campaign.taken < Campaign.purchased
+        recovery = {"recoveries_pending": Campaign.recoveries_pending - 1, "recovered": Campaign.recovered + 1}
+    else:
+        guard, recovery = Campaign.taken + Campaign.recoveries_pending < Campaign.purchased, {}
+    return (update(Campaign).where(Campaign.id == bindparam("campaign_id"), guard)
+            .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1, **recovery)
+            .returning(Campaign.taken, Campaign.purchased))
+
+
+TAKE_PLACE, TAKE_RECOVERY_PLACE = _take_place_statement(False), _take_place_statement(True)
+
+
 def take_place(dbsession, campaign, for_recovery=False):
     """Take one place of the quota for a new appointment, or refuse with ``quota_exhausted``;
     returns (taken, purchased) after taking it. Places freed by approved cancellations are kept
@@ -243,18 +258,8 @@ def take_place(dbsession, campaign, for_recovery=False):
     a concurrent booking commits, and SQLite has one writer at a time, so two
     bookings can never both take the last place.
     """
-    if for_recovery:  # the place was kept for it since the cancellation
-        guard = Campaign.taken < Campaign.purchased
-        recovery = {"recoveries_pending": Campaign.recoveries_pending - 1, "recovered": Campaign.recovered + 1}
-    else:
-        guard, recovery = Campaign.taken + Campaign.recoveries_pending < Campaign.purchased, {}
-    row = dbsession.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign.id, guard)
-        .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1, **recovery)
-        .returning(Campaign.taken, Campaign.purchased),
-        execution_options={"synchronize_session": False},
-    ).first()
+    row = dbsession.execute(TAKE_RECOVERY_PLACE if for_recovery else TAKE_PLACE, {"campaign_id": campaign.id},
+                            execution_options={"synchronize_session": False}).first()
     _expire_campaign(dbsession, campaign.id)
     if row is None:
         raise RuleViolation("quota_exhausted", field="campaign")

@@ -45,18 +45,22 @@ def zone_key(zone_id):
 
 
 def _add(dbsession, deltas_by_key):
-    """One multi-row upsert adding the deltas, its rows in key order (the lock order)."""
+    """The deltas added by the upsert, one row after the other in key order (the lock order)."""
     rows = [dict(agent_id=agent_id, zone_id=zone_id, **{name: deltas.get(name, 0) for name in COUNTER_NAMES})
             for (agent_id, zone_id), deltas in sorted(deltas_by_key.items()) if deltas]
-    if not rows:
-        return
-    insert = postgresql.insert if dbsession.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(FolderCounter).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[FolderCounter.agent_id, FolderCounter.zone_id],
-        set_={name: getattr(FolderCounter, name) + getattr(statement.excluded, name) for name in COUNTER_NAMES},
+    if rows:
+        dbsession.execute(upsert_statement(dbsession.get_bind().dialect.name), rows)
+
+
+@cache
+def upsert_statement(dialect):
+    """``INSERT ... ON CONFLICT (agent_id, zone_id) DO UPDATE`` adding the row's values, built once per dialect."""
+    table = FolderCounter.__table__
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.agent_id, table.c.zone_id],
+        set_={name: table.c[name] + statement.excluded[name] for name in COUNTER_NAMES},
     )
-    dbsession.execute(statement, execution_options={"synchronize_session": False})
 
 
 def folder_counts(dbsession, scope):

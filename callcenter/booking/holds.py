@@ -2,7 +2,7 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, literal, select
+from sqlalchemy import and_, bindparam, exists, literal, select
 
 from callcenter.appointments.models import ACTIVE_STATES, Appointment
 from callcenter.booking.models import Hold
@@ -32,14 +32,23 @@ def refuse_if_booked(dbsession, agent_id, start, busy_until):
         raise RuleViolation("slot_taken", field="start")
 
 
+def _booked_or_held():
+    """Rule 8's overlap and rule 10's holds in one SELECT: one row saying whether the slot is booked,
+    joined to each live hold on it (agent_id, start, busy_until and now bound per call)."""
+    agent_id, start, busy_until, now = (bindparam(name) for name in ("agent_id", "start", "busy_until", "now"))
+    one_row = select(literal(1).label("one")).subquery()
+    return (select(_booked(agent_id, start, busy_until).label("booked"), Hold)
+            .select_from(one_row).outerjoin(Hold, _overlapping_holds(agent_id, start, busy_until, now)))
+
+
+BOOKED_OR_HELD = _booked_or_held()  # built once: a booking and a hold each run it
+
+
 def refuse_if_booked_or_held(dbsession, agent_id, start, busy_until, operator_id, now, tz):
     """Both refusals above in one round trip (``slot_taken`` first); returns the operator's own holds.
     Run after the agent's lock, like each of them: one statement sees what the lock's holders wrote."""
-    one_row = select(literal(1).label("one")).subquery()
-    rows = dbsession.execute(
-        select(_booked(agent_id, start, busy_until).label("booked"), Hold)
-        .select_from(one_row).outerjoin(Hold, _overlapping_holds(agent_id, start, busy_until, now))
-    ).all()
+    rows = dbsession.execute(BOOKED_OR_HELD, {"agent_id": agent_id, "start": start, "busy_until": busy_until,
+                                              "now": now}).all()
     if rows[0].booked:
         raise RuleViolation("slot_taken", field="start")
     return _own_holds([row.Hold for row in rows if row.Hold is not None], operator_id, tz)

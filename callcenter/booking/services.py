@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -183,9 +183,12 @@ def week_slots(dbsession, campaign, zone, week, *, now, operator_id=None):
     return result
 
 
+ZONES_OF_CLIENT = select(Zone).where(Zone.client_id == bindparam("client_id"))  # built once, like those below
+
+
 def zone_for_prospect(dbsession, client, postal_code=None, province=None, zone_slug=None):
     """The zone whose agents an operator is offered: named, or routed from the prospect (rule 13)."""
-    zones = dbsession.execute(select(Zone).where(Zone.client_id == client.id)).scalars().all()
+    zones = dbsession.execute(ZONES_OF_CLIENT, {"client_id": client.id}).scalars().all()
     if zone_slug:
         for zone in zones:
             if zone.slug == zone_slug:
@@ -235,22 +238,23 @@ def check_calendar(dbsession, campaign, agent, start, end, out_of_schedule, may_
     check_available(start, end, calendar.unavailable)
 
 
+AGENT_LOCK = select(Agent.__table__.c.id).where(Agent.__table__.c.id == bindparam("agent_id")).with_for_update()
+NEXT_NUMBER = (update(Client).where(Client.id == bindparam("client_id"))
+               .values(last_appointment_number=Client.last_appointment_number + 1)
+               .returning(Client.last_appointment_number))
+
+
 def lock_agent_calendar(dbsession, agent_id):
-    """Serialise the bookings and holds of one agent (SQLite already has a single writer)."""
-    agents = Agent.__table__  # a Core statement: no ORM entity to load
-    dbsession.execute(select(agents.c.id).where(agents.c.id == agent_id).with_for_update())
+    """Serialise the bookings and holds of one agent (SQLite already has a single writer); a Core
+    statement: no ORM entity to load."""
+    dbsession.execute(AGENT_LOCK, {"agent_id": agent_id})
 
 
 def next_appointment_number(dbsession, client_id):
     """Numbers are sequential per client; the UPDATE locks the counter until commit and returns it
     (one round trip instead of UPDATE then SELECT)."""
-    return dbsession.execute(
-        update(Client)
-        .where(Client.id == client_id)
-        .values(last_appointment_number=Client.last_appointment_number + 1)
-        .returning(Client.last_appointment_number),
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
+    return dbsession.execute(NEXT_NUMBER, {"client_id": client_id},
+                             execution_options={"synchronize_session": False}).scalar_one()
 
 
 def prospect_details(prospect):
