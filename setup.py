@@ -11,6 +11,7 @@ requires = [
     "transaction",
     "alembic",
     "psycopg[binary]>=3.1",
+    "orjson",  # JSON columns read by psycopg
     "argon2-cffi",
     "deform>=3.0",
     "colander>=2.0",

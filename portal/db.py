@@ -1,6 +1,7 @@
 """Database plumbing: the declarative base, UTC times, one session per request."""
 from datetime import datetime, timezone
 
+import orjson
 import zope.sqlalchemy
 from transaction._transaction import Status as ZopeStatus
 from sqlalchemy import DateTime, MetaData, event
@@ -49,6 +50,20 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        """On PostgreSQL one plain function per value (a list reads some 300): psycopg already gives an aware
+        datetime, in ``timezone.utc`` itself since the sessions' TimeZone is UTC (``engine_from_settings``)."""
+        if dialect.name != "postgresql":
+            return super().result_processor(dialect, coltype)
+        utc = timezone.utc
+
+        def process(value):
+            if value is None or value.tzinfo is utc:
+                return value
+            return self.process_result_value(value, dialect)
+
+        return process
+
 
 def utcnow():
     return datetime.now(timezone.utc)
@@ -63,7 +78,11 @@ def engine_from_settings(settings, prefix="sqlalchemy."):
 
     settings = dict(settings)
     settings[prefix + "pool_pre_ping"] = as_bool(settings.get(prefix + "pool_pre_ping", "false"))
-    engine = sa_engine_from_config(settings, prefix)
+    options = {"json_deserializer": orjson.loads}  # JSON columns (a list's 50 rows of fields) read 4x faster
+    if str(settings.get(prefix + "url", "")).startswith("postgresql"):
+        # Times come back in UTC, whatever the server's default: the same instants, no conversion per value.
+        options["connect_args"] = {"options": "-c TimeZone=UTC"}
+    engine = sa_engine_from_config(settings, prefix, **options)
     if engine.dialect.name == "sqlite":
         _serialise_sqlite_writers(engine)
     return engine

@@ -3,7 +3,8 @@ from zoneinfo import ZoneInfo
 
 
 def local_iso(moment, tz):
-    return moment.astimezone(ZoneInfo(tz)).isoformat()
+    """``moment`` in the zone ``tz`` (a name or a ZoneInfo), as ISO 8601."""
+    return moment.astimezone(ZoneInfo(tz) if isinstance(tz, str) else tz).isoformat()
 
 
 def local_iso_or_none(moment, tz):
@@ -14,7 +15,7 @@ def appointment_json(appointment, tz=None):
     """The appointment as §9.1 names it, with its life after booking (confirmed, contacted,
     disowned, cancelled, outcome, flagged for rescheduling); times in the client's zone ``tz`` or null.
     ``appointment`` is the model or a list's row (services.ListedAppointment), which has no client."""
-    tz = tz or appointment.client.timezone
+    tz = ZoneInfo(tz or appointment.client.timezone)  # once, not once per time
     return {
         "number": appointment.number,
         "state": appointment.state,
