@@ -23,13 +23,13 @@ RECORDED = {
     # The same through the browser (the signed-in user instead of the token's), and the choices of its
     # filters: the client's agents, zones and campaigns.
     "list page": 6,
-    # The client and campaign found by traversal, the token's user, the agent with its zones and schedule,
-    # the client's zones (routing), the campaign's fields, the calendar's exceptions, closed days and
-    # unavailabilities, the quota's UPDATE, the agent's lock, the overlaps and holds, the number, the
-    # appointment, its folder counters and its history.
-    "booking": 16,
+    # The client and the campaign with its fields found by traversal, the token's user, the agent with its
+    # zones and schedule, the client's zones (routing), the calendar (exceptions, closed days and
+    # unavailabilities in one statement), the quota's UPDATE, the agent's lock, the overlaps and holds, the
+    # number, the appointment, its folder counters and its history.
+    "booking": 13,
     # With the operator's hold: the hold read, then ended in the appointment's flush.
-    "booking with its hold": 18,
+    "booking with its hold": 15,
 }
 # --- The appointments list (API and page) ------------------------------------------------------
 
