@@ -121,7 +121,13 @@ def sqlalchemy_url(database):
 
 
 class Server:
-    """gunicorn with several worker processes on production.ini, as in the README's topology."""
+    """gunicorn with several worker processes on production.ini, as in the README's topology.
+
+    Each process takes at most its share of wrk's connections (``--worker-connections``): a gthread
+    process keeps every connection it accepts for as long as it is kept alive, and one process would
+    otherwise accept all 32 at once now and then, serve them one at a time on one core and leave the
+    others idle (seen: a folder home at 94 req/s with one process busy and three idle, 160 to 190 with
+    the connections shared)."""
 
     def __init__(self, database, workers, threads, queue):
         self.port = free_port()
@@ -133,6 +139,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "benchmarks.app:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+             "--worker-connections", str(-(-CONNECTIONS // workers)),
              "--backlog", "2048", "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         )
@@ -451,14 +458,9 @@ def hot_row_sold(conn):
 
 
 def measure_reads(rows, base, reads, scale, seconds, token):
-    """Each read twice: its requests/s under the load of the other rows (32 connections), and the p50 of
-    one request alone (one connection, ``ALONE_SECONDS``), which the latency targets compare.
-
-    Not their p50 under load: gunicorn's worker keeps a connection for as long as the client keeps it
-    alive, so with fewer connections than several per worker two of them may share a worker while
-    another idles, and a row then runs at half its rate for its whole 10 s (the same path, two runs in
-    a row on one server: 200 then 101 req/s, p50 19 then 37 ms, with 4 connections); with 32 every
-    worker is busy but the p50 is a place in a queue."""
+    """Each read twice: its requests/s under load (32 connections, like every other row), and the p50 of
+    one request alone (one connection, ``ALONE_SECONDS``), which the latency targets compare: under load
+    the p50 is mostly a place in the queue of 32."""
     for label, path in reads:
         row = rows[f"{label}, {scale.appointments:,} appointments"] = wrk(base + path, "get.lua", seconds, token)
         if label.startswith(ALONE):
