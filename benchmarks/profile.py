@@ -78,6 +78,22 @@ def busiest_folder(database, scenario):
     return f"/clients/big/zones/{zone}/" if scenario == "zone-folder" else f"/clients/big/agents/{agent}/"
 
 
+def postgres_cpu():
+    """Seconds of CPU the PostgreSQL processes of this machine have used (user and system), from /proc;
+    0 where there is no /proc or the server runs elsewhere."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else []):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                name, fields = stat.read().split(" (", 1)[1].split(")", 1)
+            if name.startswith("postgres"):
+                values = fields.split()
+                total += int(values[11]) + int(values[12])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+    return total / tick
+
+
 def profiled_bookings(database):
     with psycopg.connect(pg_url(database)) as conn:
         return conn.execute("SELECT count(*) FROM appointments WHERE prospect_name = 'Bar Profilo'").fetchone()[0]
@@ -113,7 +129,7 @@ def main(argv=None):
     statuses = Counter()
     # CPU time, not wall time: waiting for PostgreSQL (a COMMIT's fsync) is not this process's cost.
     profiler = cProfile.Profile(time.process_time) if args.cprofile else None
-    began, cpu_began = time.perf_counter(), time.process_time()
+    began, cpu_began, database_began = time.perf_counter(), time.process_time(), postgres_cpu()
     if profiler:
         profiler.enable()
     for request in todo[20:]:
@@ -121,9 +137,11 @@ def main(argv=None):
     if profiler:
         profiler.disable()
     elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    database = postgres_cpu() - database_began
     # CPU time of this process (the app's own work, without waiting for PostgreSQL): steadier than the
-    # elapsed time when other programs share the machine.
-    print(f"{args.scenario}: {1000 * elapsed / args.requests:.2f} ms ({1000 * cpu / args.requests:.2f} ms CPU) and "
+    # elapsed time when other programs share the machine; and PostgreSQL's, which the same machine pays.
+    print(f"{args.scenario}: {1000 * elapsed / args.requests:.2f} ms ({1000 * cpu / args.requests:.2f} ms CPU, "
+          f"PostgreSQL {1000 * database / args.requests:.2f} ms CPU) and "
           f"{len(statements) / args.requests:.1f} SQL statements per request; answers {dict(statuses)}")
     if args.statements:
         statements.clear()

@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy import engine_from_config as sa_engine_from_config
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
-from zope.sqlalchemy.datamanager import ZopeTransactionEvents, join_transaction, mark_changed
+from zope.sqlalchemy.datamanager import STATUS_CHANGED, ZopeTransactionEvents, join_transaction, mark_changed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -116,10 +116,16 @@ def get_session_factory(bind, **options):
 class _TransactionEvents(ZopeTransactionEvents):
     """zope.sqlalchemy's events, listened to once on a session factory instead of on every session
     (seven listeners added per request otherwise). Each session joins its own transaction manager,
-    the one ``get_tm_session`` put in its ``info``; a session made without one is left alone."""
+    the one ``get_tm_session`` put in its ``info``; a session made without one is left alone.
+
+    A transaction that wrote nothing ends with COMMIT, not ROLLBACK (``initial_state``): the same for
+    PostgreSQL, but psycopg forgets its prepared statements at every ROLLBACK (it cannot know what the
+    transaction dropped), so a read request undid what the one before had prepared, and PostgreSQL
+    parsed and planned every statement of every request again. Writes made past the ORM no longer
+    need ``mark_changed`` to be kept."""
 
     def __init__(self):
-        super().__init__()
+        super().__init__(initial_state=STATUS_CHANGED)
 
     @staticmethod
     def _manager(session):
@@ -169,7 +175,7 @@ def get_tm_session(session_factory, transaction_manager, request=None):
     """A session joined to the transaction manager (pyramid_tm or a job's)."""
     dbsession = session_factory(info={"request": request, "transaction_manager": transaction_manager})
     if not getattr(session_factory, "joins_transactions", False):  # a factory made elsewhere (tests)
-        zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+        zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager, initial_state=STATUS_CHANGED)
     return dbsession
 
 
