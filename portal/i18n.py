@@ -1,5 +1,6 @@
 """Italian first, English second (spec §2)."""
 from pyramid.i18n import TranslationString, TranslationStringFactory
+from pyramid_jinja2.i18n import GetTextWrapper
 
 _ = TranslationStringFactory("portal")
 
@@ -41,3 +42,23 @@ def translate_nested(translate, message):
 def includeme(config):
     config.add_translation_dirs("portal:locale")
     config.set_locale_negotiator(negotiate_locale)
+
+
+class TemplateGettext(GetTextWrapper):
+    """The templates' ``_()``: a plain message, without mapping, translated once per language and process
+    (a folder home says some seventy words; each went through the localizer's whole path at every page).
+    The catalogs are loaded at start-up and do not change while the process runs."""
+
+    def __init__(self, domain):
+        super().__init__(domain)
+        self.translated = {}
+
+    def gettext(self, message, mapping=None):
+        localizer = self.localizer
+        if mapping or type(message) is not str:  # a TranslationString carries its own default and mapping
+            return localizer.translate(message, domain=self.domain, mapping=mapping)
+        key = (localizer.locale_name, message)
+        found = self.translated.get(key)
+        if found is None:
+            found = self.translated[key] = localizer.translate(message, domain=self.domain)
+        return found

@@ -56,6 +56,7 @@ def request_now(request):
 def includeme(config):
     settings = config.get_settings()
     settings.setdefault("jinja2.i18n.domain", "portal")
+    settings.setdefault("jinja2.i18n.gettext", "portal.i18n.TemplateGettext")
     settings.setdefault("jinja2.extensions", "jinja2.ext.i18n")
     settings.setdefault("jinja2.trim_blocks", "true")
     settings.setdefault("jinja2.lstrip_blocks", "true")

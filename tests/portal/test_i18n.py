@@ -279,3 +279,32 @@ def test_api_insertion_cutoff_message_is_translated_with_its_hours(testapp, api,
         status=422,
     )
     assert response.json["error"] == {"code": "insertion_cutoff", "message": message, "field": "start"}
+
+
+class CountingLocalizer:
+    def __init__(self, locale_name, words):
+        self.locale_name, self.words, self.calls = locale_name, words, 0
+
+    def translate(self, message, domain=None, mapping=None):
+        self.calls += 1
+        text = self.words.get(str(message), str(message))
+        return text.replace("${n}", str((mapping or {}).get("n", "")))
+
+
+def test_templates_translate_a_plain_word_once_per_language():
+    from portal.i18n import TemplateGettext
+    italian, english = CountingLocalizer("it", {"Zone": "Zona", "${n} left": "ne restano ${n}"}), \
+        CountingLocalizer("en", {})
+    current = {}
+
+    class Gettext(TemplateGettext):
+        localizer = property(lambda self: current["localizer"])
+
+    gettext = Gettext("portal")
+    for localizer, expected in ((italian, "Zona"), (english, "Zone"), (italian, "Zona"), (english, "Zone")):
+        current["localizer"] = localizer
+        assert gettext.gettext("Zone") == expected
+    assert (italian.calls, english.calls) == (1, 1)
+    current["localizer"] = italian
+    assert [gettext.gettext("${n} left", mapping={"n": n}) for n in (3, 4)] == ["ne restano 3", "ne restano 4"]
+    assert italian.calls == 3  # a message with a mapping is translated each time
