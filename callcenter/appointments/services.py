@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, bindparam, func, or_, select, tuple_
+from sqlalchemy import Integer, bindparam, func, or_, select, text, tuple_
 
 from agents.models import Agent, Zone
 from callcenter.appointments.models import ACTIVE_STATES, Appointment, CancellationRequest
@@ -136,6 +136,7 @@ def list_appointments(dbsession, scope, filters, *, now, tz="Europe/Rome", after
         query = _list_statement(*shape, narrowing=filters, tz=ZoneInfo(tz))
     else:  # a folder's whole list: the same statement every time, built once (SQLAlchemy then skips its work)
         query = _whole_list_statement(*shape)
+        plan_once(dbsession)
     # Core, not the ORM: plain rows, nothing for the session to track.
     rows = dbsession.connection().execute(query, params).all()
     more = len(rows) > per_page
@@ -151,6 +152,18 @@ def list_appointments(dbsession, scope, filters, *, now, tz="Europe/Rome", after
                     items[0].position if more else None)
     return Page(items, page, per_page, items[-1].position if more else None,
                 items[0].position if items and (after is not None or page > 1) else None)
+
+
+GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")
+
+
+def plan_once(dbsession):
+    """PostgreSQL plans a folder's whole list once per connection, for the rest of the transaction. Its
+    best plan is one index range whatever the folder (a scope and position in the list's order), but for
+    a folder much bigger than the average one PostgreSQL judged its generic plan dearer and planned the
+    statement again at every request: 1 ms of its CPU, more than the statement's own run."""
+    if dbsession.get_bind().dialect.name == "postgresql":
+        dbsession.execute(GENERIC_PLANS)
 
 
 def _list_statement(scope, upcoming, descending, after_position, offset, narrowing=None, tz=None):

@@ -18,11 +18,12 @@ from tests.helpers import assert_statements
 
 RECORDED = {
     # The client folder found by traversal, the token's user, the page of appointments with the slugs and
-    # names of their agents, zones and campaigns.
-    "list API": 3,
+    # names of their agents, zones and campaigns; on PostgreSQL, before it, the SET LOCAL that has it
+    # planned once per connection (``services.plan_once``).
+    "list API": 4,
     # The same through the browser (the signed-in user instead of the token's), and the choices of its
     # filters: the client's agents, zones and campaigns.
-    "list page": 6,
+    "list page": 7,
     # The client and the campaign with its fields found by traversal, the token's user, the agent with its
     # zones and schedule, the client's zones (routing), the calendar (exceptions, closed days and
     # unavailabilities in one statement), the quota's UPDATE, the agent's lock, the overlaps and holds, the
@@ -125,3 +126,19 @@ def test_booking_with_its_hold_statements(testapp, dbsession, connection, tenant
     answer = counted(connection, "booking with its hold", lambda: testapp.post_json(
         url + "/appointments", body, headers=headers))
     assert answer.status_int == 201
+
+
+def test_a_whole_list_is_planned_once_per_connection_on_postgresql(testapp, dbsession, connection, tenant, backend):
+    """``services.plan_once``: the list's statement gets PostgreSQL's generic plan (planned once per
+    connection) for the rest of its transaction; SQLite has no plan cache and is sent nothing."""
+    from sqlalchemy import text
+
+    fill_list(dbsession, tenant, 3)
+    headers = {"Authorization": "Bearer " + make_token(dbsession, tenant.client_user)}
+    _answer, statements = assert_statements(connection, {"list": 4}, "list", lambda: testapp.get(
+        f"/api/v1/clients/{tenant.client.slug}/appointments", headers=headers))
+    if backend == "postgresql":  # the test's own transaction holds the request's SET LOCAL
+        assert connection.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"
+        assert statements == 4
+    else:
+        assert statements == 3
