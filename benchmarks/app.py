@@ -17,6 +17,7 @@ from sqlalchemy.orm import configure_mappers
 from zope.sqlalchemy import mark_changed
 
 from portal import DOMAIN_PACKAGES
+from portal.request import make_wsgi_app
 from portal.settings import apply_environment
 
 FLOOR_PATH = "/_bench/floor"
@@ -91,7 +92,7 @@ def make_bench_app(settings):
         config.add_view(stack_floor, route_name="bench_stack_floor", renderer="json",
                         permission=NO_PERMISSION_REQUIRED)
         configure_mappers()
-        return config.make_wsgi_app()
+        return make_wsgi_app(config)
 
 
 def application_from_ini(ini):

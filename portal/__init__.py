@@ -2,6 +2,7 @@
 from pyramid.config import Configurator
 from sqlalchemy.orm import configure_mappers
 
+from portal.request import make_wsgi_app
 from portal.settings import apply_environment
 
 DOMAIN_PACKAGES = ("campaigns", "agents", "callcenter")
@@ -17,7 +18,7 @@ def make_app(settings, dbsession_factory=None):
         for package in DOMAIN_PACKAGES:
             config.include(package)
         configure_mappers()  # relationships named across packages, e.g. User.zones
-        return config.make_wsgi_app()
+        return make_wsgi_app(config)
 
 
 def main(global_config, **settings):
