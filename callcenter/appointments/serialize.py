@@ -19,8 +19,8 @@ def appointment_json(appointment, tz=None):
     return {
         "number": appointment.number,
         "state": appointment.state,
-        "start": local_iso(appointment.start_at, tz),
-        "end": local_iso(appointment.end_at, tz),
+        "start": appointment.start_at.astimezone(tz).isoformat(),
+        "end": appointment.end_at.astimezone(tz).isoformat(),
         "agent": appointment.agent.slug,
         "zone": appointment.zone.slug if appointment.zone is not None else None,
         "campaign": appointment.campaign.slug,

@@ -71,15 +71,15 @@ class ListedAppointment:
                  "outcome_notes", "prospect_address", "prospect_company", "prospect_name", "prospect_phone",
                  "prospect_postal_code", "prospect_province", "start_at", "state", "zone")
 
-    def __init__(self, row, named):
+    def __init__(self, row):
         (self.id, self.number, self.state, self.start_at, self.end_at, self.prospect_name, self.prospect_phone,
          self.prospect_postal_code, self.prospect_company, self.prospect_address, self.prospect_province,
          self.notes, self.fields, self.confirmed_at, self.contacted_at, self.disowned_at, self.cancelled_at,
          self.cancel_reason, self.outcome, self.outcome_notes, self.needs_rescheduling, self.out_of_schedule,
          agent_slug, agent_name, zone_slug, zone_name, campaign_slug, campaign_name) = row
-        self.agent = named(agent_slug, agent_name)
-        self.zone = named(zone_slug, zone_name) if zone_slug is not None else None
-        self.campaign = named(campaign_slug, campaign_name)
+        self.agent = Named(agent_slug, agent_name)
+        self.zone = Named(zone_slug, zone_name) if zone_slug is not None else None
+        self.campaign = Named(campaign_slug, campaign_name)
 
     @property
     def position(self):
@@ -140,12 +140,7 @@ def list_appointments(dbsession, scope, filters, *, now, tz="Europe/Rome", after
     # Core, not the ORM: plain rows, nothing for the session to track.
     rows = dbsession.connection().execute(query, params).all()
     more = len(rows) > per_page
-    named = {}  # the page's few agents, zones and campaigns, each once
-
-    def once(slug, name):
-        return named.get((slug, name)) or named.setdefault((slug, name), Named(slug, name))
-
-    items = [ListedAppointment(row, once) for row in rows[:per_page]]
+    items = [ListedAppointment(row) for row in rows[:per_page]]
     if backwards:
         items.reverse()
         return Page(items, page, per_page, items[-1].position if items else None,
