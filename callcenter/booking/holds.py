@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, exists, literal, select
 
-from callcenter.appointments.models import ACTIVE_STATES, Appointment
+from callcenter.appointments.models import Appointment
+from callcenter.appointments.overlaps import busy_over
 from callcenter.booking.models import Hold
 from portal.errors import RuleViolation
 from portal.i18n import _
@@ -17,8 +18,7 @@ def _overlapping_holds(agent_id, start, busy_until, now):
 
 def _booked(agent_id, start, busy_until):
     """Rule 8: a live appointment of the agent overlapping [start, busy_until)."""
-    return exists().where(Appointment.agent_id == agent_id, Appointment.state.in_(ACTIVE_STATES),
-                          Appointment.start_at < busy_until, Appointment.busy_until > start)
+    return exists().where(Appointment.agent_id == agent_id, busy_over(start, busy_until))
 
 
 def refuse_if_held_by_others(dbsession, agent_id, start, busy_until, operator_id, now, tz):

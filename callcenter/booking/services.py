@@ -19,7 +19,8 @@ from agents.models import Agent, Zone, agent_zones
 from agents.routing import route_to_zone
 from callcenter.booking.holds import hold_for_booking, place_hold, refuse_if_booked_or_held
 from callcenter.appointments.counters import count_new
-from callcenter.appointments.models import ACTIVE_STATES, Appointment, Recovery
+from callcenter.appointments.models import Appointment, Recovery
+from callcenter.appointments.overlaps import busy_over
 from callcenter.booking.models import Hold
 from callcenter.appointments.rules import appointment_span, as_utc, check_insertion_cutoff
 from campaigns.alerts import request_alerts
@@ -282,18 +283,17 @@ def flush_refusing_overlaps(dbsession):
         raise
 
 
+# Built once: the operators' week of free slots reads it for a zone's agents at every search.
+BUSY_OF_AGENTS = select(Appointment.agent_id, Appointment.start_at, Appointment.busy_until).where(
+    Appointment.agent_id.in_(bindparam("agent_ids", expanding=True)), busy_over(bindparam("start"), bindparam("end")))
+
+
 def _busy_and_holds(dbsession, agent_ids, days, tz, now):
     start, end = day_bounds(days, tz)
     margin = timedelta(days=1)  # an appointment's buffer may reach into the first day
     busy = defaultdict(list)
     for agent_id, busy_start, busy_until in dbsession.execute(
-        select(Appointment.agent_id, Appointment.start_at, Appointment.busy_until).where(
-            Appointment.agent_id.in_(agent_ids),
-            Appointment.state.in_(ACTIVE_STATES),
-            Appointment.start_at < end + margin,
-            Appointment.busy_until > start - margin,
-        )
-    ):
+            BUSY_OF_AGENTS, {"agent_ids": agent_ids, "start": start - margin, "end": end + margin}):
         busy[agent_id].append((busy_start, busy_until))
     holds = defaultdict(list)
     for hold in dbsession.execute(

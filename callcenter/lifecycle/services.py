@@ -12,7 +12,8 @@ from callcenter.lifecycle import notifications
 from callcenter.booking.services import check_agent_of_campaign, check_calendar, flush_refusing_overlaps, lock_agent_calendar
 from callcenter.booking.holds import refuse_if_held_by_others
 from callcenter.appointments.counters import count_move, count_state_change
-from callcenter.appointments.models import ACTIVE_STATES, Appointment, CancellationRequest, Recovery
+from callcenter.appointments.models import Appointment, CancellationRequest, Recovery
+from callcenter.appointments.overlaps import busy_over
 from callcenter.appointments.rules import appointment_span, as_utc, check_cancellation_reason, check_cancellation_window
 from callcenter.appointments.states import (check_active, check_contact_time, check_outcome_time, contacted_before_meeting,
                                counter_deltas, next_state)
@@ -191,9 +192,7 @@ def refuse_if_overlapping(dbsession, appointment, agent_id, start, busy_until):
     overlap = select(Appointment.id).where(
         Appointment.agent_id == agent_id,
         Appointment.id != appointment.id,
-        Appointment.state.in_(ACTIVE_STATES),
-        Appointment.start_at < busy_until,
-        Appointment.busy_until > start,
+        busy_over(start, busy_until),
     )
     if dbsession.execute(overlap.limit(1)).first() is not None:
         raise RuleViolation("slot_taken", field="start")
