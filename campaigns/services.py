@@ -236,14 +236,15 @@ def change_counters(dbsession, campaign_id, **deltas):
 
 def _take_place_statement(for_recovery):
     """The guarded UPDATE of ``take_place``, built once for each case (campaign_id bound per call)."""
+    c = Campaign.__table__.c  # the table, not the entity: no ORM bulk-update machinery (0.1 ms a call)
     if for_recovery:  # the place was kept for it since the cancellation
-        guard = Campaign.taken < Campaign.purchased
-        recovery = {"recoveries_pending": Campaign.recoveries_pending - 1, "recovered": Campaign.recovered + 1}
+        guard = c.taken < c.purchased
+        recovery = {"recoveries_pending": c.recoveries_pending - 1, "recovered": c.recovered + 1}
     else:
-        guard, recovery = Campaign.taken + Campaign.recoveries_pending < Campaign.purchased, {}
-    return (update(Campaign).where(Campaign.id == bindparam("campaign_id"), guard)
-            .values(taken=Campaign.taken + 1, to_confirm=Campaign.to_confirm + 1, **recovery)
-            .returning(Campaign.taken, Campaign.purchased))
+        guard, recovery = c.taken + c.recoveries_pending < c.purchased, {}
+    return (update(Campaign.__table__).where(c.id == bindparam("campaign_id"), guard)
+            .values(taken=c.taken + 1, to_confirm=c.to_confirm + 1, **recovery)
+            .returning(c.taken, c.purchased))
 
 
 TAKE_PLACE, TAKE_RECOVERY_PLACE = _take_place_statement(False), _take_place_statement(True)
@@ -258,8 +259,7 @@ def take_place(dbsession, campaign, for_recovery=False):
     a concurrent booking commits, and SQLite has one writer at a time, so two
     bookings can never both take the last place.
     """
-    row = dbsession.execute(TAKE_RECOVERY_PLACE if for_recovery else TAKE_PLACE, {"campaign_id": campaign.id},
-                            execution_options={"synchronize_session": False}).first()
+    row = dbsession.execute(TAKE_RECOVERY_PLACE if for_recovery else TAKE_PLACE, {"campaign_id": campaign.id}).first()
     _expire_campaign(dbsession, campaign.id)
     if row is None:
         raise RuleViolation("quota_exhausted", field="campaign")

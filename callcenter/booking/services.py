@@ -239,10 +239,12 @@ def check_calendar(dbsession, campaign, agent, start, end, out_of_schedule, may_
     check_available(start, end, calendar.unavailable)
 
 
+# Core statements on the tables: no ORM entity to load, no ORM bulk-update machinery.
 AGENT_LOCK = select(Agent.__table__.c.id).where(Agent.__table__.c.id == bindparam("agent_id")).with_for_update()
-NEXT_NUMBER = (update(Client).where(Client.id == bindparam("client_id"))
-               .values(last_appointment_number=Client.last_appointment_number + 1)
-               .returning(Client.last_appointment_number))
+_clients = Client.__table__.c
+NEXT_NUMBER = (update(Client.__table__).where(_clients.id == bindparam("client_id"))
+               .values(last_appointment_number=_clients.last_appointment_number + 1)
+               .returning(_clients.last_appointment_number))
 
 
 def lock_agent_calendar(dbsession, agent_id):
@@ -254,8 +256,7 @@ def lock_agent_calendar(dbsession, agent_id):
 def next_appointment_number(dbsession, client_id):
     """Numbers are sequential per client; the UPDATE locks the counter until commit and returns it
     (one round trip instead of UPDATE then SELECT)."""
-    return dbsession.execute(NEXT_NUMBER, {"client_id": client_id},
-                             execution_options={"synchronize_session": False}).scalar_one()
+    return dbsession.execute(NEXT_NUMBER, {"client_id": client_id}).scalar_one()
 
 
 def prospect_details(prospect):
