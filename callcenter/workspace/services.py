@@ -37,9 +37,18 @@ class WorklistFilters:
         return any(getattr(self, name) for name in self.__dataclass_fields__)
 
 
+TIMEZONES = "callcenter.workspace.timezones"  # (transaction, zones) in the session's info
+
+
 def timezones(dbsession):
-    """The clients' time zones: a handful, so a day of each client's calendar is a few SQL conditions."""
-    return dbsession.execute(select(Client.timezone).distinct().order_by(Client.timezone)).scalars().all()
+    """The clients' time zones: a handful, so a day of each client's calendar is a few SQL conditions.
+    Read once per transaction: a worklist page's queries ask for them five times."""
+    kept = dbsession.info.get(TIMEZONES)
+    if kept is not None and kept[0] is dbsession.get_transaction():
+        return kept[1]
+    zones = dbsession.execute(select(Client.timezone).distinct().order_by(Client.timezone)).scalars().all()
+    dbsession.info[TIMEZONES] = (dbsession.get_transaction(), zones)
+    return zones
 
 
 def on_local_day(dbsession, column, day_of_zone):
@@ -129,11 +138,12 @@ def calls_made(dbsession, filters, client_ids, now):
 
 def calls_progress(dbsession, filters, client_ids, now):
     """{"done": n, "to_call": n} of today's worklist as filtered (the call's state aside), counted by SQL."""
-    rows = todays_calls_query(dbsession, filters, client_ids, now).subquery()
-    is_open = and_(rows.c.state != "done", rows.c.appointment_id.in_(
-        select(Appointment.id).where(Appointment.state == "to_confirm", Appointment.start_at > now)))
+    # Whether a call is open is read from the row's own appointment, already joined: not by asking if it
+    # is among all the appointments ahead still to confirm (124,000 of them at 1,000,000, 52 ms).
+    rows = todays_calls_query(dbsession, filters, client_ids, now).add_columns(
+        call_is_open(now).label("is_open")).subquery()
     to_call, total = dbsession.execute(
-        select(func.coalesce(func.sum(case((is_open, 1), else_=0)), 0), func.count()).select_from(rows)).one()
+        select(func.coalesce(func.sum(case((rows.c.is_open, 1), else_=0)), 0), func.count()).select_from(rows)).one()
     return {"done": total - to_call, "to_call": to_call}
 
 
