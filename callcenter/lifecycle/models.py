@@ -13,8 +13,10 @@ class ConfirmationCall(Base):
     """One appointment of tomorrow on the day's confirmation worklist (rule 3), and how its call went."""
 
     __tablename__ = "confirmation_calls"
+    # The worklist is today's calls of every client: by work_date alone (migration 0016).
     __table_args__ = (UniqueConstraint("appointment_id", "work_date"),
-                      Index("ix_confirmation_calls_client_work_date", "client_id", "work_date"))
+                      Index("ix_confirmation_calls_client_work_date", "client_id", "work_date"),
+                      Index("ix_confirmation_calls_work_date", "work_date"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
