@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from zope.sqlalchemy import mark_changed
 
 from portal.errors import RuleViolation
@@ -107,16 +107,31 @@ def _counts(dbsession, scope, key, since):
 
 
 def retry_after(dbsession, throttle, now, email=None, ip=None):
-    """Seconds before another attempt of this account (e-mail as typed) or address is heard; 0: now."""
+    """Seconds before another attempt of this account (e-mail as typed) or address is heard; 0: now.
+    An account's attempts queue here until the one before has ended (``attempt_in_turn``)."""
     since = now - throttle.window
     waits = [0]
     if email:
+        attempt_in_turn(dbsession, email)
         failures, last = _counts(dbsession, ACCOUNT, email, since)
         waits.append(locked_for(failures, last, throttle.account_limit, throttle, now))
     if ip:
         failures, last = _counts(dbsession, ADDRESS, ip, since)
         waits.append(locked_for(failures, last, throttle.address_limit, throttle, now))
     return max(waits)
+
+
+ATTEMPT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def attempt_in_turn(dbsession, email):
+    """Hold the account's attempts to one at a time until this transaction ends: parallel attempts
+    would each read the failures before any was counted, and all be heard past the limit. A
+    PostgreSQL advisory lock on the e-mail's hash; SQLite runs one transaction at a time already.
+    Only the account's: the people behind one address (an office) need not wait for each other."""
+    if dbsession.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"signin:{email}".encode()).digest()[:8], "big", signed=True)
+        dbsession.execute(ATTEMPT_LOCK, {"key": key})
 
 
 def count_failure(dbsession, now, email=None, ip=None):
