@@ -52,6 +52,8 @@ PERIODIC_TASKS = (
     PeriodicTask("callcenter.lifecycle.jobs:send_reminders", cron="*/10 * * * *"),
     # Excel exports older than `portal.export_keep_hours`: their files and rows.
     PeriodicTask("callcenter.reports.exports:remove_old_exports", cron="35 * * * *"),
+    # Sign-in failures past the lockout's window, audit events past `portal.signin.events_keep_days`.
+    PeriodicTask("portal.signin:prune_sign_in_records", cron="40 * * * *"),
 )
 
 

@@ -152,6 +152,22 @@ def forget_failures(dbsession, throttle, now, email=None, ip=None):
     mark_changed(dbsession)
 
 
+DEFAULT_EVENTS_KEEP_DAYS = 365
+
+
+def prune_sign_in_records(dbsession, context):
+    """The periodic task: failures older than the lockout's window, which count for nothing any more (a
+    burst of wrong tokens would otherwise stay for good), and the audit's events older than
+    ``portal.signin.events_keep_days`` (a year by default)."""
+    now, settings = context.clock(), context.settings
+    keep = timedelta(days=float(settings.get("portal.signin.events_keep_days") or DEFAULT_EVENTS_KEEP_DAYS))
+    failures = dbsession.execute(delete(SignInFailure).where(
+        SignInFailure.at < now - Throttle.from_settings(settings).window)).rowcount
+    events = dbsession.execute(delete(SignInEvent).where(SignInEvent.at < now - keep)).rowcount
+    mark_changed(dbsession)
+    return {"failures": failures, "events": events}
+
+
 def too_many_attempts(seconds):
     minutes = max(1, math.ceil(seconds / 60))
     violation = RuleViolation("too_many_attempts", _(

@@ -65,7 +65,7 @@ def test_rq_and_the_in_process_scheduler_share_one_list_of_tasks():
     functions = [task.function for task in PERIODIC_TASKS]
     assert functions == [RELAY, "callcenter.lifecycle.recoveries:release_recoveries", WORKLIST,
                          "callcenter.lifecycle.jobs:send_agendas", "callcenter.lifecycle.jobs:send_reminders",
-                         "callcenter.reports.exports:remove_old_exports"]
+                         "callcenter.reports.exports:remove_old_exports", "portal.signin:prune_sign_in_records"]
     registered = [(data["func"].__name__, (data.get("args") or (None,))[0], data.get("interval"), data.get("cron"))
                   for data in rq_cron_registrations()]
     assert registered == [("relay", None, 60, None)] + [("run_task", task.function, task.interval, task.cron)
