@@ -481,6 +481,7 @@ def measure_reads(rows, base, reads, scale, seconds, token):
 # The ratio targets compare two scenarios measured in alternation: PAIR_ROUNDS slices each, as long together
 # as one row.
 PAIR_ROUNDS = 3
+ALONE_SLICE = max(1, ALONE_SECONDS // PAIR_ROUNDS)  # seconds of a latency pair's slice (one connection)
 
 
 def paired(first, second, rounds=PAIR_ROUNDS):
@@ -522,8 +523,7 @@ class Pairs:
     def read(self, url, alone=False):
         """Under load (32 connections) or alone (one connection, the latency targets' p50)."""
         if alone:
-            return lambda: wrk(url, "get.lua", max(1, ALONE_SECONDS // PAIR_ROUNDS), self.client, threads=1,
-                               connections=1)
+            return lambda: wrk(url, "get.lua", ALONE_SLICE, self.client, threads=1, connections=1)
         return lambda: wrk(url, "get.lua", self.slice, self.client)
 
     def booking(self, base, path=None):
@@ -616,7 +616,7 @@ def markdown(rows, pairs, statements, checks, hot_sold, exported, args, small, l
               f"{exported['file_mb']} MB file, peak resident memory {exported['rss_before_mb']:.1f} -> "
               f"{exported['maxrss_mb']:.1f} MB."]
     lines += ["", f"The ratio targets compare two scenarios measured in alternation, {PAIR_ROUNDS} slices each "
-              f"({pair_slice(args.seconds)} s under load, {max(1, ALONE_SECONDS // PAIR_ROUNDS)} s alone): "
+              f"({pair_slice(args.seconds)} s under load, {ALONE_SLICE} s alone): "
               "requests/s over all slices, or the median of the slices' p50 alone.", "",
               "| scenario | requests/s | p50 alone ms | against | requests/s | p50 alone ms | ratio |",
               "|---|---:|---:|---|---:|---:|---:|"]

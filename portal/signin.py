@@ -148,8 +148,13 @@ def forget_failures(dbsession, throttle, now, email=None, ip=None):
         dbsession.execute(delete(SignInFailure).where(SignInFailure.scope == ACCOUNT, SignInFailure.key == email))
     if ip:
         dbsession.execute(delete(SignInFailure).where(SignInFailure.scope == ADDRESS, SignInFailure.key == ip))
-    dbsession.execute(delete(SignInFailure).where(SignInFailure.at < now - throttle.window))
+    forget_old_failures(dbsession, throttle, now)
     mark_changed(dbsession)
+
+
+def forget_old_failures(dbsession, throttle, now):
+    """The failures older than the window: they count for nothing any more. Returns how many went."""
+    return dbsession.execute(delete(SignInFailure).where(SignInFailure.at < now - throttle.window)).rowcount
 
 
 DEFAULT_EVENTS_KEEP_DAYS = 365
@@ -161,8 +166,7 @@ def prune_sign_in_records(dbsession, context):
     ``portal.signin.events_keep_days`` (a year by default)."""
     now, settings = context.clock(), context.settings
     keep = timedelta(days=float(settings.get("portal.signin.events_keep_days") or DEFAULT_EVENTS_KEEP_DAYS))
-    failures = dbsession.execute(delete(SignInFailure).where(
-        SignInFailure.at < now - Throttle.from_settings(settings).window)).rowcount
+    failures = forget_old_failures(dbsession, Throttle.from_settings(settings), now)
     events = dbsession.execute(delete(SignInEvent).where(SignInEvent.at < now - keep)).rowcount
     mark_changed(dbsession)
     return {"failures": failures, "events": events}
