@@ -35,7 +35,7 @@ run: demo-data
 worker: migrate services
 	PORTAL_REDIS_URL=$${PORTAL_REDIS_URL:-redis://127.0.0.1:6379/0}; export PORTAL_REDIS_URL; \
 	trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/rq cron portal.cron --url $$PORTAL_REDIS_URL & \
+	$(BIN)/rq cron portal.jobs.cron --url $$PORTAL_REDIS_URL & \
 	$(BIN)/portal-manage $(INI) worker
 
 # PostgreSQL and Redis must answer on 127.0.0.1: started, or installed, if they do not.

@@ -23,7 +23,7 @@ from portal.errors import RuleViolation
 from portal.forms import make_form
 from portal.i18n import _
 from portal.listing import page_of_query, search_text
-from portal.models import CLIENT_ROLES, STAFF_ROLES, User
+from portal.accounts.models import CLIENT_ROLES, STAFF_ROLES, User
 from portal.resources import as_number
 
 

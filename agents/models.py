@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
-from portal.models import User
+from portal.accounts.models import User
 
 agent_zones = Table(
     "agent_zones",

@@ -7,7 +7,7 @@ from agents.models import Agent, Zone
 from campaigns.resources import ClientFolder
 from portal import permissions as P
 from portal.resources import Resource
-from portal.security import principals_for
+from portal.accounts.security import principals_for
 
 # Built once: every request below a zone or an agent runs one of them.
 ZONE_BY_SLUG = select(Zone).where(Zone.client_id == bindparam("client_id"), Zone.slug == bindparam("slug"))

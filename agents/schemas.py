@@ -5,9 +5,10 @@ import deform
 from campaigns.fields import StrictBoolean
 from campaigns.schemas import ListOf, each_item
 from portal.i18n import _
-from portal.models import ROLES
-from portal.schemas import MIN_PASSWORD_LENGTH, CSRFSchema
-from portal.schemas_api import DATE_RANGE, StrictInt, name_node, new_name_node, slug_node
+from portal.accounts.models import ROLES
+from portal.accounts.passwords import MIN_PASSWORD_LENGTH
+from portal.forms import CSRFSchema
+from portal.api.schemas import DATE_RANGE, StrictInt, name_node, new_name_node, slug_node
 
 
 # The column holds 254 characters: a longer address must be a 400, not a database error.

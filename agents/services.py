@@ -18,9 +18,9 @@ from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
 from portal.listing import where_words
-from portal.models import CLIENT_ROLES, ApiToken, User
-from portal.passwords import password_policy
-from portal.security import end_sessions, hash_password
+from portal.accounts.models import CLIENT_ROLES, ApiToken, User
+from portal.accounts.passwords import password_policy
+from portal.accounts.security import end_sessions, hash_password
 
 
 def create_zone(dbsession, client, *, slug, name, provinces=(), postal_codes=()):
@@ -283,7 +283,7 @@ def add_closed_day(dbsession, client, *, day, zone=None, agent=None, reason=""):
 def users_matching(query, search=None, role=None, active=None):
     """``query`` of users narrowed to those whose e-mail or name has every word of ``search``, of ``role``,
     active or not (None: all), active ones first then by e-mail: the users lists, cut into pages by the
-    database (issue 17)."""
+    database (README "What it does", lists that pass a screen)."""
     if role:
         query = query.where(User.role == role)
     if active is not None:

@@ -10,7 +10,7 @@ from agents.resources import AgentContainer, AgentFolder, UserContainer, ZoneCon
 from agents.serialize import agent_json, closed_day_json, exception_json, user_json, zone_json
 from campaigns.resources import ClientFolder, client_folder, client_of
 from portal import permissions as P
-from portal.api import api_view, parse
+from portal.api.plumbing import api_view, parse
 from portal.errors import RuleViolation
 from portal.resources import as_number
 

@@ -1,4 +1,4 @@
-"""Excel export benchmark: time and peak memory at 10,000 and 100,000 appointments (issue 6).
+"""Excel export benchmark: time and peak memory at 10,000 and 100,000 appointments (spec §4).
 
 A plain script, not part of `make test`:
 
@@ -136,7 +136,7 @@ def run_export(url, client_id, trace=False):
     import portal  # noqa: F401 (mappers)
     import agents.models  # noqa: F401
     import callcenter.appointments.models  # noqa: F401
-    import portal.outbox  # noqa: F401
+    import portal.jobs.outbox  # noqa: F401
     import portal.history  # noqa: F401
     import campaigns.alerts  # noqa: F401
     from sqlalchemy.orm import configure_mappers

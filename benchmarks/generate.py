@@ -1,4 +1,4 @@
-"""A realistic, seeded data set on PostgreSQL for the benchmarks (issue 7, spec §10).
+"""A realistic, seeded data set on PostgreSQL for the benchmarks (spec §10).
 
     python -m benchmarks.generate postgresql://root@127.0.0.1/portal_bench --appointments 1000000
 

@@ -1,4 +1,4 @@
-"""`make bench`: the portal served the production way, driven by wrk from another process (issue 7).
+"""`make bench`: the portal served the production way, driven by wrk from another process (spec §10).
 
 Generates (once per day and seed, kept as template databases) the data sets of 10,000 and
 1,000,000 appointments, copies them for the run, serves the app with gunicorn (several

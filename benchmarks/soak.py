@@ -1,4 +1,4 @@
-"""`make soak`: the production setup under a mixed load for a long while (issue 13), then what must hold.
+"""`make soak`: the production setup under a mixed load for a long while (README "Bad input"), then what must hold.
 
 gunicorn on production.ini (as `make bench` serves it: several processes, one thread each, Redis for
 the jobs, on 127.0.0.1 only) over a copy of a generated data set in a database of its own

@@ -14,9 +14,9 @@ from agents.services import (agent_by_slug, client_by_slug, create_user, set_out
 from callcenter.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
 from portal import make_app
 from portal.errors import RuleViolation
-from portal.models import ROLES, ApiToken, User
-from portal.outbox import get_context, relay
-from portal.periodic import PERIODIC_TASKS, run_all
+from portal.accounts.models import ROLES, ApiToken, User
+from portal.jobs.outbox import get_context, relay
+from portal.jobs.periodic import PERIODIC_TASKS, run_all
 
 
 def main(argv=None):
@@ -174,7 +174,7 @@ def migrate(config_uri):
 
 def unlock_command(request, args):
     """Recorded in the sign-in audit, as the admins' page does."""
-    from portal import signin
+    from portal.accounts import signin
 
     email, ip = args.email.strip().lower(), args.ip.strip()
     if not email and not ip:
@@ -189,7 +189,7 @@ def unlock_command(request, args):
 
 
 def reset_two_factor_command(request, args):
-    from portal import signin
+    from portal.accounts import signin
 
     user = user_by_email(request, args.email)
     if user is None:

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from campaigns.mail_templates import messages
 from campaigns.models import Campaign, Client, Step
 from portal.db import Base, UTCDateTime
-from portal.models import User
-from portal.mailing import send_mail
-from portal.outbox import request_job
+from portal.accounts.models import User
+from portal.mail.delivery import send_mail
+from portal.jobs.outbox import request_job
 
 DEFAULT_THRESHOLDS = (80, 90, 100)
 

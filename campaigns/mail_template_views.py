@@ -12,13 +12,13 @@ from pyramid.view import view_config
 from campaigns import mail_templates as service
 from campaigns.resources import CampaignFolder, ClientFolder, client_of
 from portal import permissions as P
-from portal.api import api_view, parse
+from portal.api.plumbing import api_view, parse
 from portal.errors import RuleViolation
 from portal.forms import set_field_error
 from portal.i18n import _
-from portal.mail import BODY_MAX, KINDS, LANGUAGES, SUBJECT_MAX, check_templates
+from portal.mail.templates import BODY_MAX, KINDS, LANGUAGES, SUBJECT_MAX, check_templates
 from portal.resources import Resource
-from portal.schemas import CSRFSchema
+from portal.forms import CSRFSchema
 
 SOURCE_LABELS = {
     "default": _("template_source_default", default="Built-in default"),

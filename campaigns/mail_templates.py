@@ -1,6 +1,6 @@
 """Mail templates of a client and of its campaigns (spec §8): what is stored, which one applies,
 and the messages built from them. The kinds, their defaults and the sandboxed rendering are in
-``portal.mail``.
+``portal.mail.templates``.
 
 A campaign's template wins over its client's, which wins over the built-in default.
 """
@@ -13,8 +13,8 @@ from zope.sqlalchemy import mark_changed
 
 from portal.db import Base, UTCDateTime
 from portal.errors import RuleViolation
-from portal.mail import KINDS, LANGUAGES, check_templates, defaults_of, mail_language, render
-from portal.models import User
+from portal.mail.templates import KINDS, LANGUAGES, check_templates, defaults_of, mail_language, render
+from portal.accounts.models import User
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from portal import permissions as P
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error, validate
 from portal.i18n import _
-from portal.models import User
+from portal.accounts.models import User
 
 
 def flash(request, message):

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
-from portal.models import User  # noqa: F401  (the steps' creator and confirmer)
+from portal.accounts.models import User  # noqa: F401  (the steps' creator and confirmer)
 
 STEP_STATES = ("draft", "confirmed")
 

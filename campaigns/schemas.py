@@ -6,8 +6,8 @@ import holidays
 from campaigns.fields import StrictBoolean
 from campaigns.models import FIELD_KINDS
 from portal.i18n import _
-from portal.schemas import CSRFSchema
-from portal.schemas_api import DATE_RANGE, StrictInt, name_node, new_name_node, slug_node, timezone_validator
+from portal.forms import CSRFSchema
+from portal.api.schemas import DATE_RANGE, StrictInt, name_node, new_name_node, slug_node, timezone_validator
 
 
 class NullableInt(StrictInt):
@@ -34,7 +34,7 @@ def optional_email(node, value):
 
 
 # The countries whose public holidays the `holidays` library knows: another code would leave the
-# agents' calendars without their holidays, or fail when the slots are computed (issue 13).
+# agents' calendars without their holidays, or fail when the slots are computed (README "Bad input").
 SUPPORTED_COUNTRIES = frozenset(code for code in holidays.list_supported_countries() if len(code) == 2)
 
 

@@ -8,7 +8,7 @@ from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _
 from portal.listing import where_words
-from portal.models import User
+from portal.accounts.models import User
 
 COUNTER_NAMES = ("purchased", "taken", "to_confirm", "cancelled", "recovered")
 # Summed with the boxes, not shown in them: the places kept for recoveries (rule 11).

@@ -16,11 +16,11 @@ from campaigns.resources import (
 )
 from campaigns.serialize import campaign_json, client_json, field_json, step_json
 from portal import permissions as P
-from portal.api import api_view, parse
+from portal.api.plumbing import api_view, parse
 from portal.errors import RuleViolation
 from portal.i18n import _
 from portal.listing import page_of_query, search_text, where_words
-from portal.models import User
+from portal.accounts.models import User
 
 
 def visible_clients(request, search=None):

@@ -12,8 +12,8 @@ import campaigns.alerts  # noqa: F401
 import campaigns.mail_templates  # noqa: F401
 import campaigns.models  # noqa: F401
 import portal.history  # noqa: F401
-import portal.models  # noqa: F401
-import portal.outbox  # noqa: F401
+import portal.accounts.models  # noqa: F401
+import portal.jobs.outbox  # noqa: F401
 from portal.db import Base
 from portal.settings import apply_environment
 

@@ -1,4 +1,12 @@
-"""The web shell: the app factory includes each domain package, nothing more."""
+"""The web shell and the services every package uses.
+
+This module is the app factory: it includes the shell's own modules and rooms, then each domain
+package. The shell's modules sit here (settings, db, request, resources, permissions, i18n, errors,
+history, layout, forms, listing, views); the services are rooms of their own (docs/architecture.md):
+``api/`` (/api/v1's plumbing, schemas and OpenAPI document), ``guards/`` (bad input, security headers,
+database faults), ``accounts/`` (users, sessions and tokens, sign-in), ``jobs/`` (the outbox, periodic
+tasks, the Jobs page) and ``mail/`` (templates and delivery).
+"""
 from pyramid.config import Configurator
 from sqlalchemy.orm import configure_mappers
 
@@ -24,8 +32,8 @@ def make_app(settings, dbsession_factory=None):
 def main(global_config, **settings):
     """The paste entry point (pserve, gunicorn): the app and, when no Redis URL is set, its periodic
     tasks on a thread of this process (spec §7). Tests and `portal-manage` call ``make_app`` alone."""
-    from portal.outbox import get_context
-    from portal.periodic import start_in_process_scheduler
+    from portal.jobs.outbox import get_context
+    from portal.jobs.periodic import start_in_process_scheduler
 
     app = make_app(settings)
     start_in_process_scheduler(app.registry, get_context())
@@ -33,17 +41,19 @@ def main(global_config, **settings):
 
 
 def includeme(config):
-    config.include("portal.hardening")
+    config.include("portal.guards.bad_input")
     config.include("portal.db")
     config.include("portal.i18n")
-    config.include("portal.security")
-    config.include("portal.headers")
+    config.include("portal.accounts.security")
+    config.include("portal.guards.headers")
     config.include("portal.resources")
     config.include("portal.layout")
-    config.include("portal.api")
+    config.include("portal.api.plumbing")
     config.include("portal.views")
-    config.include("portal.faults")
-    config.include("portal.tokens")
-    config.include("portal.mailing")  # before the outbox: its job context reads the mail transport
-    config.include("portal.outbox")
-    config.include("portal.jobs_page")
+    config.include("portal.accounts.profile")
+    config.include("portal.accounts.signin_views")
+    config.include("portal.guards.faults")
+    config.include("portal.accounts.tokens")
+    config.include("portal.mail.delivery")  # before the outbox: its job context reads the mail transport
+    config.include("portal.jobs.outbox")
+    config.include("portal.operations.pages")

@@ -73,7 +73,7 @@ def engine_from_settings(settings, prefix="sqlalchemy."):
     """The engine. Its pool does not ping a connection before handing it out (``pool_pre_ping``, off
     unless the ini says true): that is a round trip on every request, and a connection killed while
     idle fails its first statement, which invalidates the pool's old connections and is retried
-    (``portal.faults``), so the request is answered all the same."""
+    (``portal.guards.faults``), so the request is answered all the same."""
     from portal.settings import as_bool
 
     settings = dict(settings)
@@ -184,7 +184,7 @@ def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     # The user is looked up inside the request's handling, where a database failure gets its 503
-    # (portal.faults), not by pyramid_tm before it (it would only annotate the transaction).
+    # (portal.guards.faults), not by pyramid_tm before it (it would only annotate the transaction).
     settings.setdefault("tm.annotate_user", "false")
     config.include("pyramid_tm")
     config.include("pyramid_retry")

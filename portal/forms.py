@@ -1,12 +1,28 @@
-"""deform forms rendered with Bootstrap 5 and translated by the request's localizer."""
-import deform
+"""deform forms rendered with Bootstrap 5 and translated by the request's localizer, each with its CSRF token."""
 from importlib.resources import files
+
+import colander
+import deform
+from pyramid.csrf import get_csrf_token
 from pyramid.threadlocal import get_current_request
 
 
 def _translate(term):
     request = get_current_request()
     return request.localizer.translate(term) if request is not None else term
+
+
+@colander.deferred
+def deferred_csrf_token(node, kw):
+    return get_csrf_token(kw["request"])
+
+
+class CSRFSchema(colander.MappingSchema):
+    """Every browser form carries the session's CSRF token (checked by Pyramid before the view)."""
+
+    csrf_token = colander.SchemaNode(
+        colander.String(), widget=deform.widget.HiddenWidget(), default=deferred_csrf_token, missing=None
+    )
 
 
 def make_form(request, schema, buttons, **kw):
@@ -26,8 +42,6 @@ def validate(form, request):
 
 def set_field_error(form, field_name, message):
     """Show a service's refusal next to the field it names, or at the top of the form."""
-    import colander
-
     target = form
     if field_name:
         for child in form.children:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime
-from portal.models import User
+from portal.accounts.models import User
 
 
 class Change(Base):

@@ -13,7 +13,7 @@ def negotiate_locale(request):
     """?_LOCALE_= then the cookie, then the browser's Accept-Language, else Italian.
 
     Only the query string: the body may be one that cannot be parsed, and the refusal of it
-    is itself translated (issue 13: a multipart body without boundary made every error a 500)."""
+    is itself translated (README "Bad input": a multipart body without boundary made every error a 500)."""
     try:
         asked = request.GET.get(LOCALE_COOKIE)
     except UnicodeDecodeError:

@@ -1,4 +1,4 @@
-"""Lists that pass a screen (issue 17): a text search done by the database and pages."""
+"""Lists that pass a screen (README "What it does", lists that pass a screen): a text search done by the database and pages."""
 from sqlalchemy import func, or_, select
 
 PER_PAGE = 25

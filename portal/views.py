@@ -1,62 +1,20 @@
-"""Logout, password change, the home redirect and the HTML error pages."""
+"""The home redirect, the language switch, the HTML error pages and the OpenAPI document."""
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound
-from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
+from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 from sqlalchemy.exc import DataError, IntegrityError
 
-
-from portal.api import DUPLICATE, OUT_OF_COLUMN, api_view, error_response
+from portal.api.plumbing import DUPLICATE, OUT_OF_COLUMN, api_view, error_response
 from portal.errors import RuleViolation
-from portal.forms import make_form, set_field_error, validate
 from portal.i18n import LOCALE_COOKIE, LOCALES, _, translate
-from portal.openapi import openapi_document
+from portal.api.openapi import openapi_document
 from portal.resources import Root, home_url
-from portal import signin
-from portal.passwords import password_policy
-from portal.schemas import PasswordChangeSchema
-from portal.security import check_password, end_sessions, hash_password
 
 
 @view_config(context=Root, permission="authenticated")
 def root_view(context, request):
     return HTTPFound(home_url(request, request.user))
-
-
-@view_config(context=Root, name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
-def logout_view(context, request):
-    if request.user is not None:
-        signin.record_for(request, signin.SIGNED_OUT, user=request.user)
-    return HTTPFound(request.resource_url(request.root, "login"), headers=forget(request))
-
-
-@view_config(context=Root, name="password", renderer="portal:templates/password.jinja2",
-             permission="authenticated")
-def password_view(context, request):
-    form = make_form(request, PasswordChangeSchema(), buttons=(_("Change password"),))
-    if request.method == "POST":
-        appstruct = validate(form, request)
-        if appstruct is not None:
-            user = request.user
-            if not check_password(user, appstruct["current_password"]):
-                set_field_error(form, "current_password", _("wrong_password", default="The current password is wrong."))
-            else:
-                try:
-                    password_policy(appstruct["new_password"], "new_password", user.email)
-                except RuleViolation as violation:
-                    set_field_error(form, violation.field, violation.message)
-                else:
-                    user.password_hash = hash_password(appstruct["new_password"])
-                    end_sessions(request.dbsession, user.id, request.now)  # a stolen cookie included
-                    remember(request, user.id)
-                    signin.record_for(request, signin.PASSWORD_CHANGED, user=user)
-                    request.session.flash(
-                        request.localizer.translate(_("password_changed", default="Your password has been changed.")),
-                        "success",
-                    )
-                    return HTTPFound(request.resource_url(request.root))
-        request.response.status_int = 400
-    return {"form": form.render(), **recent_sign_ins(request)}
 
 
 @view_config(context=Root, name="language", permission=NO_PERMISSION_REQUIRED)
@@ -126,16 +84,6 @@ def openapi_view(context, request):
     return openapi_document(request)
 
 
-def recent_sign_ins(request):
-    """What the password page shows the user about his/her own account."""
-    user = request.user
-    return {"events": signin.recent_events(request.dbsession, user),
-            "open_sessions": signin.open_sessions(request.dbsession, user),
-            "two_factor": user.totp_enabled_at is not None,
-            "two_factor_required": signin.two_factor_required(request.dbsession, user)}
-
-
 def includeme(config):
     config.include("portal.forms")
     config.scan("portal.views")
-    config.include("portal.signin_views")

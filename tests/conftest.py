@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from portal import make_app
 from portal.db import engine_from_settings
-from portal.outbox import JobContext, set_context
+from portal.jobs.outbox import JobContext, set_context
 from tests.html_checks import CheckedTestApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +34,12 @@ BASE_SETTINGS = {
     "retry.attempts": "3",
     "mail.queue_path": "",
     # Tests move the clock by hours and days while logged in; the sessions' real limits are tested
-    # in tests/functional/test_signin_security.py, which sets them.
+    # in tests/portal/accounts/test_signin_security.py, which sets them.
     "portal.session_idle_minutes": str(365 * 24 * 60),
     "portal.session_lifetime_hours": str(365 * 24),
     "portal.max_body_bytes": "1000000",
     # The suite's one engine outlives tests that kill every connection of its database; the portal's
-    # own setting (no ping) is tested apart, in tests/portal/test_database_faults.py.
+    # own setting (no ping) is tested apart, in tests/portal/guards/test_database_faults.py.
     "sqlalchemy.pool_pre_ping": "true",
 }
 BODY_LIMIT = 1_000_000
@@ -158,7 +158,7 @@ def cheap_password_hashing():
     """argon2 at its production cost makes each login 50 ms; tests need correctness, not cost."""
     from argon2 import PasswordHasher
 
-    from portal import security
+    from portal.accounts import security
 
     saved = security.password_hasher
     security.password_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -4,7 +4,7 @@ from itertools import count
 
 from agents.services import create_agent, create_user, create_zone
 from campaigns.services import add_step, confirm_step, create_campaign, create_client
-from portal.models import ApiToken
+from portal.accounts.models import ApiToken
 from tests.conftest import NOW
 
 PASSWORD = "correct horse battery"

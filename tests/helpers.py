@@ -71,7 +71,7 @@ def statements_on(connection):
 
 def assert_statements(connection, recorded, case, send):
     """Send one request; fail when it issues more statements than ``recorded[case]`` (a regression guard
-    of issue 16). Returns its response and the number of statements."""
+    of README "Performance"). Returns its response and the number of statements."""
     with statements_on(connection) as statements:
         response = send()
     listing = "\n".join(f"  {statement[:200]}" for statement in statements)

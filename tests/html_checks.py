@@ -1,6 +1,6 @@
 """Every page the tests render is checked for script the Content-Security-Policy would block.
 
-The policy (portal/headers.py) allows scripts only from the portal's static files, so an inline
+The policy (portal/guards/headers.py) allows scripts only from the portal's static files, so an inline
 <script>, an ``on*=`` handler attribute or a ``javascript:`` URL would silently stop working in
 the browser. ``CheckedTestApp`` makes any such page fail the test that rendered it.
 """

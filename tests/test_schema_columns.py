@@ -1,4 +1,4 @@
-"""Every text a schema accepts fits the column it is stored in (issue 13).
+"""Every text a schema accepts fits the column it is stored in (README "Bad input").
 
 SQLite stores a text of any length; PostgreSQL refuses one longer than its VARCHAR with a
 DataError. The schemas must refuse it first, with the field named, on both databases: their
@@ -19,8 +19,8 @@ from callcenter.booking import schemas as callcenter_schemas
 from callcenter.lifecycle import schemas as lifecycle_schemas
 from campaigns import schemas as campaign_schemas
 from campaigns.models import Campaign, CampaignField, Client, Step
-from portal.models import User
-from portal.schemas_api import timezone_validator
+from portal.accounts.models import User
+from portal.api.schemas import timezone_validator
 
 configure_mappers()
 

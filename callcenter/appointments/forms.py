@@ -11,7 +11,7 @@ from callcenter.appointments.rules import local_to_utc
 from portal.errors import RuleViolation
 from portal.forms import set_field_error
 from portal.i18n import _
-from portal.api import refuse_nul_characters
+from portal.api.plumbing import refuse_nul_characters
 from portal.forms import validate
 
 

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from agents.models import Agent, Zone
 from campaigns.models import Campaign, Client
 from portal.db import Base, UTCDateTime, utcnow
-from portal.models import User
+from portal.accounts.models import User
 
 APPOINTMENT_STATES = ("to_confirm", "confirmed", "cancelled")
 # States that hold a place in *taken* and a slot in the agent's calendar.

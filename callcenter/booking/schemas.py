@@ -8,9 +8,9 @@ from callcenter.appointments.cursors import Cursor
 from callcenter.appointments.models import APPOINTMENT_STATES
 from callcenter.appointments.services import MAX_OFFSET_PAGE
 from portal.i18n import _
-from portal.schemas import CSRFSchema
+from portal.forms import CSRFSchema
 from campaigns.fields import StrictBoolean
-from portal.schemas_api import AwareDateTime, StrictInt, slug_node
+from portal.api.schemas import AwareDateTime, StrictInt, slug_node
 
 PHONE = r"^\+?[0-9][0-9 ./-]{5,30}\Z"
 POSTAL_CODE = r"^[A-Za-z0-9][A-Za-z0-9 -]{2,9}\Z"

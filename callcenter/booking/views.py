@@ -13,7 +13,7 @@ from callcenter.booking.resources import HoldContainer, HoldResource
 from callcenter.appointments.serialize import appointment_json, hold_json, week_json
 from campaigns.resources import CampaignFolder
 from portal import permissions as P
-from portal.api import api_view, deserialize, parse
+from portal.api.plumbing import api_view, deserialize, parse
 from portal.errors import RuleViolation
 from portal.i18n import LOCALE_COOKIE, _
 

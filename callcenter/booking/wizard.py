@@ -22,7 +22,7 @@ from callcenter.appointments.rules import local_to_utc
 from campaigns.resources import CampaignFolder
 from campaigns.services import campaign_counts
 from portal import permissions as P
-from portal.api import deserialize
+from portal.api.plumbing import deserialize
 from portal.errors import RuleViolation
 from portal.forms import make_form, set_field_error
 from portal.i18n import _

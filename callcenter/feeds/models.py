@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from agents.models import Agent, Zone
 from campaigns.models import Client
 from portal.db import Base, UTCDateTime
-from portal.models import User
+from portal.accounts.models import User
 
 
 class CalendarFeed(Base):

@@ -9,9 +9,9 @@ from agents.resources import AgentContainer, AgentFolder, ZoneContainer, ZoneFol
 from callcenter.feeds.models import CalendarFeed
 from campaigns.resources import client_folder
 from portal import permissions as P
-from portal.models import User
+from portal.accounts.models import User
 from portal.resources import Resource, Root
-from portal.security import principals_for
+from portal.accounts.security import principals_for
 from callcenter.feeds.services import SUFFIX, digest_of
 
 

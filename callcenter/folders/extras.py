@@ -127,7 +127,7 @@ def earliest_unavailability_day(request, folder):
 
 def agent_day(request, folder):
     """The agent folder's first section, made for a phone: today's meetings still to come, then tomorrow's,
-    each with the confirm and postpone actions the user may take (issue 17 item 2)."""
+    each with the confirm and postpone actions the user may take (spec §6, the agent on a phone)."""
     if not isinstance(folder, AgentFolder):
         return None
     client_folder = client_folder_of(folder)

@@ -11,7 +11,7 @@ from agents.models import Agent, Zone, agent_zones
 from callcenter.appointments.models import ACTIVE_STATES, Appointment
 from campaigns.models import Campaign
 from portal.history import Change
-from portal.models import User
+from portal.accounts.models import User
 
 UPCOMING_LIMIT = 20
 

@@ -1,4 +1,4 @@
-"""What the folder homes show beside the list of upcoming appointments: the agent's day (issue 17 item 2)."""
+"""What the folder homes show beside the list of upcoming appointments: the agent's day (spec §6, the agent on a phone)."""
 from datetime import timedelta
 from functools import cache
 from typing import NamedTuple

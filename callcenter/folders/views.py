@@ -23,9 +23,9 @@ from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of
 from campaigns.alerts import recent_alerts
 from campaigns.services import campaign_counts, campaign_steps, client_counts, summed_counts
 from portal import permissions as P
-from portal.api import api_view, deserialize
+from portal.api.plumbing import api_view, deserialize
 from portal.i18n import LOCALE_COOKIE, _
-from portal.security import principals_for
+from portal.accounts.security import principals_for
 
 
 def counts_of(request, folder, campaigns=None):

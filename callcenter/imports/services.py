@@ -22,7 +22,7 @@ from callcenter.booking.schemas import ImportRow
 from campaigns.alerts import request_alerts
 from campaigns.fields import validate_fields
 from campaigns.services import change_counters, take_place
-from portal.api import deserialize
+from portal.api.plumbing import deserialize
 from portal.errors import RuleViolation
 from portal.history import record
 from portal.i18n import _

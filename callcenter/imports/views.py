@@ -10,7 +10,7 @@ from callcenter.imports.services import (import_appointments, import_limits, row
 from callcenter.appointments.resources import CampaignAppointments
 from callcenter.appointments.serialize import appointment_json
 from portal import permissions as P
-from portal.api import api_view, json_body
+from portal.api.plumbing import api_view, json_body
 from portal.errors import RuleViolation
 from portal.i18n import _, translate
 

@@ -8,7 +8,7 @@ from callcenter.appointments.labels import CALL_RESULTS, OUTCOME_LABELS, REASON_
 from callcenter.appointments.models import OUTCOMES
 from callcenter.appointments.rules import CANCELLATION_REASONS
 from portal.i18n import _
-from portal.schemas import CSRFSchema
+from portal.forms import CSRFSchema
 
 NOTES = colander.Length(max=4000)
 WORKLISTS = ("confirmations", "rescheduling", "recoveries")

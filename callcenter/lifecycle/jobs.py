@@ -3,7 +3,7 @@ confirmation worklist built each morning, the agents' agenda mail of the day, an
 a meeting. Each task is idempotent: hourly runs, a second run or two concurrent runs add nothing and
 mail nobody twice (the unique keys of ``confirmation_calls`` and ``sent_mails``), and a mail leaves
 only if the task's transaction commits (each mail an outbox row of that transaction, sent once the
-SMTP server accepts it: ``portal.mailing``).
+SMTP server accepts it: ``portal.mail.delivery``).
 
 Times: every client works in its own time zone; "the morning" and "tomorrow" are its wall clock,
 and the day's bounds are computed there, so a 23- or 25-hour day across DST is one day.
@@ -25,8 +25,8 @@ from callcenter.lifecycle.models import ConfirmationCall, SentMail
 from campaigns.mail_templates import messages
 from campaigns.models import Campaign, Client
 from portal.i18n import _
-from portal.models import User
-from portal.mailing import send_mail
+from portal.accounts.models import User
+from portal.mail.delivery import send_mail
 
 log = logging.getLogger(__name__)
 WORKLIST_TIME = time(6)  # setting portal.worklist_time: the confirmation worklist is built from then on

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callcenter.appointments.models import Appointment
 from portal.db import Base, UTCDateTime
-from portal.models import User
+from portal.accounts.models import User
 
 
 class ConfirmationCall(Base):

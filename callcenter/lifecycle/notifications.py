@@ -12,9 +12,9 @@ from callcenter.appointments.models import Appointment, CancellationRequest
 from campaigns.mail_templates import messages
 from campaigns.models import Client
 from portal.i18n import _
-from portal.models import User
-from portal.mailing import send_mail
-from portal.outbox import request_job
+from portal.accounts.models import User
+from portal.mail.delivery import send_mail
+from portal.jobs.outbox import request_job
 
 SENT_KIND = {"cancellation_requested": "cancel_requested", "cancellation_decided": "cancel_decided"}
 DECISION_WORDS = {

@@ -4,7 +4,7 @@ import colander
 from callcenter.appointments.models import OUTCOMES
 from callcenter.appointments.rules import CANCELLATION_REASONS
 from portal.i18n import _
-from portal.schemas_api import AwareDateTime, slug_node
+from portal.api.schemas import AwareDateTime, slug_node
 
 NOTES = colander.Length(max=4000)
 

@@ -16,7 +16,7 @@ from callcenter.appointments.serialize import (appointment_json, change_json, re
 from callcenter.lifecycle.unavailability import declare_unavailability
 from campaigns.resources import ClientFolder, client_of
 from portal import permissions as P
-from portal.api import api_view, parse
+from portal.api.plumbing import api_view, parse
 from portal.errors import RuleViolation
 from portal.history import recent_changes
 from portal.i18n import _

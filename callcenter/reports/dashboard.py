@@ -24,7 +24,7 @@ from campaigns.alerts import QuotaAlert
 from campaigns.models import Campaign, Client
 from campaigns.resources import permitted
 from portal import permissions as P
-from portal.api import api_view
+from portal.api.plumbing import api_view
 from portal.errors import RuleViolation
 from portal.i18n import _
 from portal.resources import Resource, Root

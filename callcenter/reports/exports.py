@@ -1,4 +1,4 @@
-"""Excel exports of a folder's appointments (issue 6 item 1, issue 5 item 6).
+"""Excel exports of a folder's appointments (spec §4 and §7).
 
 The workbook is openpyxl's write-only one, fed row by row from a streamed query (a
 server-side cursor on PostgreSQL through ``yield_per``), so memory stays flat as the rows
@@ -27,7 +27,7 @@ from callcenter.appointments.models import Appointment
 from callcenter.reports.models import Export
 from campaigns.models import Campaign, CampaignField, Client
 from portal.i18n import _
-from portal.outbox import request_job
+from portal.jobs.outbox import request_job
 
 log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

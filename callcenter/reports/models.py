@@ -10,7 +10,7 @@ EXPORT_STATES = ("queued", "running", "done", "failed")
 
 
 class Export(Base):
-    """An Excel export of a folder asked for by a user, written by a job with its progress (issue 5 item 6)."""
+    """An Excel export of a folder asked for by a user, written by a job with its progress (spec §7)."""
 
     __tablename__ = "exports"
     __table_args__ = (Index("ix_exports_created_at", "created_at"),)

@@ -1,4 +1,4 @@
-"""The "Totale Appuntamenti" report and the statistics of a folder (spec §4, issue 6 items 1 and 4).
+"""The "Totale Appuntamenti" report and the statistics of a folder (spec §4 and §6).
 
 Every number is one grouped SQL count over the folder's appointments, narrowed by the
 filters of "Tutti gli appuntamenti": no appointment is loaded into Python, so the cost is
@@ -16,7 +16,7 @@ from callcenter.appointments.services import AppointmentFilters, _apply_filters,
 from campaigns.models import Campaign
 from portal.errors import RuleViolation
 from portal.i18n import _
-from portal.models import User
+from portal.accounts.models import User
 
 FILTER_NAMES = ("state", "from", "to", "agent", "zone", "campaign", "q")
 
@@ -140,7 +140,7 @@ def by_group(dbsession, scope, filters, tz, model, column, key):
                   key=lambda row: (row["name"] is None, (row["name"] or "").lower()))
 
 
-# --- Statistics (issue 6 item 4) ---------------------------------------------------------------
+# --- Statistics (spec §4) ---------------------------------------------------------------------
 
 
 def _measures():

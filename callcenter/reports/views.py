@@ -14,7 +14,7 @@ from callcenter.reports.schemas import ReportQuery
 from callcenter.reports.resources import ExportResource
 from campaigns.resources import CampaignFolder, ClientFolder, client_folder_of
 from portal import permissions as P
-from portal.api import api_view, deserialize, json_body
+from portal.api.plumbing import api_view, deserialize, json_body
 from portal.errors import RuleViolation
 from portal.i18n import LOCALE_COOKIE, _
 

@@ -1,4 +1,4 @@
-"""The query strings of the operators' lists: search, filters and pages (issue 17), pages and API alike."""
+"""The query strings of the operators' lists: search, filters and pages (README "What it does", lists that pass a screen), pages and API alike."""
 import colander
 
 from callcenter.appointments.models import ACTIVE_STATES

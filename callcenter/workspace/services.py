@@ -1,5 +1,5 @@
 """The operators' worklists (rules 3, 6, 11) as queries: the database searches, filters, counts and cuts
-them into pages (issue 17), for the pages and the API alike."""
+them into pages (README "What it does", lists that pass a screen), for the pages and the API alike."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo

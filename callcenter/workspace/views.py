@@ -1,5 +1,5 @@
 """The operators' workspace (spec §6): the campaigns open for booking, and the worklists as JSON, searched,
-filtered and in pages by the database (issue 17)."""
+filtered and in pages by the database (README "What it does", lists that pass a screen)."""
 from pyramid.view import view_config
 
 from callcenter.appointments.resources import CallCenter
@@ -9,7 +9,7 @@ from campaigns.resources import permitted_client_ids
 from campaigns.serialize import campaign_json
 from campaigns.services import open_for_booking_query
 from portal import permissions as P
-from portal.api import api_view, deserialize
+from portal.api.plumbing import api_view, deserialize
 from portal.i18n import LOCALE_COOKIE
 from portal.listing import PER_PAGE, page_of_query
 

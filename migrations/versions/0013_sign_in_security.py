@@ -1,4 +1,4 @@
-"""Sign-in security (issue 14): failed sign-ins counted for the lockout, the sign-in audit, password
+"""Sign-in security (README "Signing in safely"): failed sign-ins counted for the lockout, the sign-in audit, password
 resets, two-factor sign-in (TOTP and recovery codes), admins' settings, the sessions' idle timeout.
 
 Revision ID: 0013

@@ -1,4 +1,4 @@
-"""Folder counters (issue 16): taken, to_confirm and cancelled per agent and zone, kept by the
+"""Folder counters (README "Performance"): taken, to_confirm and cancelled per agent and zone, kept by the
 services, for the boxes of the zone and agent folders; backfilled from the appointments.
 
 The folders' history indexes on (scope, at) gain the id, the tie-breaker of the panel's order, so

@@ -1,4 +1,4 @@
-"""Keyset pages of the appointment lists (issue 16): each folder's index on (scope, start_at) gains the id,
+"""Keyset pages of the appointment lists (README "Performance"): each folder's index on (scope, start_at) gains the id,
 the tie-breaker of the lists' order, so that a page after a cursor (start_at, id) is one index range,
 as cheap at page 1,000 as at page 1. The old indexes are prefixes of the new ones: replaced, not kept.
 

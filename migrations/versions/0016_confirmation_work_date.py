@@ -1,4 +1,4 @@
-"""The day's confirmation worklist by its day (issue 16): the operators' pages ask for today's calls of every
+"""The day's confirmation worklist by its day (README "Performance"): the operators' pages ask for today's calls of every
 client (its ``work_date``, each client's day in its time zone) and the index on (client_id, work_date) cannot
 answer that without a client. With a year of calls (300,000 rows) each of the page's four statements read the
 whole table (23 ms); by this index, today's rows (0.8 ms).

@@ -1,4 +1,4 @@
-"""The portal really served, driven by Debian's chromium through Playwright (issue 17).
+"""The portal really served, driven by Debian's chromium through Playwright (README "Browser tests").
 
 The app runs in a waitress thread on a free 127.0.0.1 port against a committed PostgreSQL
 database. The demo is loaded once into a template database; each test gets a fresh copy of it
@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from portal import make_app
 from portal.db import engine_from_settings
-from portal.outbox import JobContext, set_context
+from portal.jobs.outbox import JobContext, set_context
 from tests.conftest import BACKENDS, BASE_SETTINGS, NOW, POSTGRES_SERVER, ROOT, TEST_DATABASE, migrate
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")

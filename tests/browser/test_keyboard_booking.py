@@ -1,4 +1,4 @@
-"""The booking wizard done with the keyboard alone, and its errors announced (issue 17, accessible)."""
+"""The booking wizard done with the keyboard alone, and its errors announced (README "Browser tests", accessible)."""
 from datetime import datetime
 
 from sqlalchemy import select

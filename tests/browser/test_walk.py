@@ -1,5 +1,5 @@
 """Every page of every role, at a laptop's and a phone's size: nothing scrolls sideways, axe-core
-finds no serious or critical violation, and the Italian page shows no English UI string (issue 17).
+finds no serious or critical violation, and the Italian page shows no English UI string (README "Browser tests").
 
 The walk follows the links each role sees from its home, one page per kind of address (an
 agent's folder stands for every agent's folder), so that a new page is walked without being

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
 
-from portal.outbox import JobContext, OutboxJob, set_context
+from portal.jobs.outbox import JobContext, OutboxJob, set_context
 from tests.conftest import NOW
 
 

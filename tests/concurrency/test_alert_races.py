@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from campaigns.alerts import QuotaAlert
-from portal.outbox import JobContext, OutboxJob, run, set_context
+from portal.jobs.outbox import JobContext, OutboxJob, run, set_context
 from tests.concurrency.test_booking_races import booking, committed_tenant, fire, nth_slot  # noqa: F401
 from tests.jobs.conftest import REDIS_URL
 

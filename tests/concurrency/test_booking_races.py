@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callcenter.appointments.models import Appointment
 from campaigns.models import Campaign, Client
-from portal.models import User
+from portal.accounts.models import User
 from tests.conftest import NOW
 from tests.factories import Tenant, make_token
 from tests.helpers import fire

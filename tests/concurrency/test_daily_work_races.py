@@ -11,8 +11,8 @@ from agents.models import Agent
 from callcenter.booking.services import book_appointment
 from callcenter.lifecycle.models import SentMail
 from campaigns.models import Campaign
-from portal.models import User
-from portal.outbox import run_task
+from portal.accounts.models import User
+from portal.jobs.outbox import run_task
 from tests.concurrency.test_booking_races import committed_tenant  # noqa: F401
 from tests.conftest import NOW
 

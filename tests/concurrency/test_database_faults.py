@@ -1,4 +1,4 @@
-"""The database's connections killed again and again while 16 operators book at once (issue 13):
+"""The database's connections killed again and again while 16 operators book at once (README "Bad input"):
 every answer is 201, a coded 4xx or a coded 503, nothing is half-written, oversold or double-booked,
 and the next request works.
 

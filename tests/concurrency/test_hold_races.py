@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from callcenter.appointments.models import Appointment
 from callcenter.booking.models import Hold
 from campaigns.models import Client
-from portal.models import User
+from portal.accounts.models import User
 from tests.factories import Tenant, make_token, make_user
 from tests.helpers import bearer, fire
 

@@ -1,4 +1,4 @@
-"""The lockout holds across web processes (issue 14): two processes, each with its own app built from
+"""The lockout holds across web processes (README "Signing in safely"): two processes, each with its own app built from
 the ini like a gunicorn worker, share nothing but the database; the failures of both count."""
 import json
 import subprocess
@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import sessionmaker
 
-from portal.models import SignInEvent, SignInFailure, User
+from portal.accounts.models import SignInEvent, SignInFailure, User
 from tests.conftest import ROOT
 from tests.factories import PASSWORD, make_user
 

@@ -1,4 +1,4 @@
-"""Parallel wrong passwords for one account (issue 14's lockout): the limit is the limit. Each attempt
+"""Parallel wrong passwords for one account (README "Signing in safely"): the limit is the limit. Each attempt
 is its own request, transaction and connection, in its own thread, all let go at once; the account's
 failures are read and counted one attempt after the other, so no attempt past the limit is heard."""
 import threading
@@ -9,8 +9,8 @@ import webtest
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import sessionmaker
 
-from portal.models import SignInEvent, SignInFailure, User
-from portal.signin import Throttle
+from portal.accounts.models import SignInEvent, SignInFailure, User
+from portal.accounts.signin import Throttle
 from tests.factories import make_user
 
 WRONG = "not the password at all"

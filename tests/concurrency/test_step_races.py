@@ -3,7 +3,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from campaigns.models import Client, Step
-from portal.models import User
+from portal.accounts.models import User
 from tests.factories import Tenant, make_token
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from campaigns.alerts import QuotaAlert
-from portal.outbox import JobContext, OutboxJob, push, relay, set_context
+from portal.jobs.outbox import JobContext, OutboxJob, push, relay, set_context
 from tests.concurrency.test_booking_races import committed_tenant  # noqa: F401
 from tests.conftest import NOW, ROOT
 from tests.jobs.conftest import REDIS_URL

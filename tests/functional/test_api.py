@@ -10,7 +10,7 @@ from callcenter.appointments.models import Appointment
 from callcenter.booking.services import book_appointment
 from callcenter.lifecycle import services as lifecycle
 from campaigns.models import Campaign, Client, Step
-from portal.models import ApiToken, User
+from portal.accounts.models import ApiToken, User
 from tests.conftest import NOW
 from tests.factories import Tenant, make_agent, make_campaign, make_client, make_zone
 

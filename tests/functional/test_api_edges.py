@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from campaigns.models import Client
-from portal.models import User
+from portal.accounts.models import User
 
 
 def test_a_duplicate_slug_that_slips_past_the_check_is_a_conflict_not_a_500(api, tenant, dbsession, monkeypatch):

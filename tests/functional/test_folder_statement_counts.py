@@ -1,4 +1,4 @@
-"""SQL statements of a folder home, recorded (issue 16): a regression guard, not a timing.
+"""SQL statements of a folder home, recorded (README "Performance"): a regression guard, not a timing.
 
 One client, zone and agent folder home each, on SQLite and on PostgreSQL, with one agent and one
 appointment, then with 50 agents, several zones and campaigns, many appointments, history lines,

@@ -1,6 +1,6 @@
-"""Every operation of the OpenAPI document driven by a schema-based fuzzer, as each role (issue 13).
+"""Every operation of the OpenAPI document driven by a schema-based fuzzer, as each role (README "Bad input").
 
-Schemathesis generates requests from portal/openapi.json, valid ones and invalid ones; every answer
+Schemathesis generates requests from portal/api/openapi.json, valid ones and invalid ones; every answer
 must be a documented status with a body of the documented schema, and never a 5xx. Path parameters
 are the names of a real tenant's folders when the data is valid, so that the requests reach the
 services and not only the traversal's 404; invalid data tries the paths too. The bounded run is part of ``make test`` (PostgreSQL only: the
@@ -20,7 +20,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
                                                response_schema_conformance, status_code_conformance)
 
-from portal.openapi import load_document
+from portal.api.openapi import load_document
 from tests.factories import make_token
 
 ROLES = ("client", "zone_manager", "agent", "operator", "account_manager", "admin")

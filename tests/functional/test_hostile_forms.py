@@ -1,5 +1,5 @@
 """Every HTML form posted with hostile values answers a 4xx page or the form again with its messages,
-never a 500 and never an accepted change (issue 13; spec §10).
+never a 500 and never an accepted change (README "Bad input"; spec §10).
 
 The forms are found by walking the pages an admin reaches from the home page, so a new form is
 covered without being listed here.

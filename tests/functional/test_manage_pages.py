@@ -14,7 +14,7 @@ from campaigns.models import Campaign, CampaignField, Client
 from campaigns.services import check_alert_thresholds
 from portal.errors import RuleViolation
 from portal.history import Change
-from portal.models import ApiToken, User
+from portal.accounts.models import ApiToken, User
 from tests.conftest import NOW
 from tests.factories import PASSWORD, Tenant, make_token, make_user
 from tests.functional.conftest import login

@@ -21,11 +21,11 @@ from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContai
                                  StepContainer, StepResource)
 from campaigns.mail_template_views import MailTemplateContainer, MailTemplateResource
 from campaigns.models import Campaign
-from portal.api import API_ROUTE
+from portal.api.plumbing import API_ROUTE
 from portal.errors import STATUS_BY_CODE
-from portal.openapi import load_document
+from portal.api.openapi import load_document
 from portal.resources import Root
-from portal.signin_views import SignInLog
+from portal.accounts.signin_views import SignInLog
 from tests.conftest import BODY_LIMIT, NOW
 from tests.factories import Tenant, make_campaign, make_token, make_user
 
@@ -122,7 +122,7 @@ LIFE_OPERATION_OF_VIEW = {
     (CallCenter, "recoveries", "GET"): ("get", "/callcenter/recoveries"),
 }
 OPERATION_OF_VIEW.update(LIFE_OPERATION_OF_VIEW)
-# "Totale Appuntamenti", statistics and Excel exports of every folder (issue 6).
+# "Totale Appuntamenti", statistics and Excel exports of every folder (spec §4).
 FOLDER_PATHS = {ClientFolder: "/clients/{client}", CampaignFolder: "/clients/{client}/campaigns/{campaign}",
                 ZoneFolder: "/clients/{client}/zones/{zone}", AgentFolder: "/clients/{client}/agents/{agent}"}
 for _folder, _path in FOLDER_PATHS.items():
@@ -571,7 +571,7 @@ def test_every_documented_operation_answers_as_documented(testapp, tenant, dbses
     winter_row = next(row for row in board["items"] if (row["client"], row["campaign"]) == ("acme", "winter"))
     assert (winter_row["purchased"], winter_row["recovered"], winter_row["bookings_today"]) == (2, 1, 0)
     api.call("get", "/dashboard", admin, 400, params={"sort": "password"})
-    # The sign-in audit (issue 14): admins only; a wrong token is recorded.
+    # The sign-in audit (README "Signing in safely"): admins only; a wrong token is recorded.
     api.call("get", "/sign-ins", "qp_wrong", 401)
     audit = api.call("get", "/sign-ins", admin, params={"event": "token_refused", "from": "2026-11-01"}).json
     assert [item["event"] for item in audit["items"]] == ["token_refused"]
@@ -888,7 +888,7 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
     api.call("post", life + "/confirmation-call", token["operator"], body={"result": "disowned"}, **second)
     api.call("get", life + "/history", token["agent"], **second)
 
-    # Any operation: a query string that is not UTF-8 is refused before any view (issue 13).
+    # Any operation: a query string that is not UTF-8 is refused before any view (README "Bad input").
     names = {**first, "zone": tenant.zone.slug, "agent": tenant.agent.slug}
     for method, path in sorted(LIFE_OPERATIONS):
         answer = testapp.request("/api/v1" + path.format(**names) + "?q=%FF", method=method.upper(), status=400,
@@ -906,7 +906,7 @@ def test_every_documented_answer_of_the_appointments_life_is_given(testapp, tena
             api.statuses.add((method, path, str(status)))
 
     for method, path in sorted(LIFE_OPERATIONS):
-        # 503 is the database failing under any operation: tests/portal/test_database_faults.py gives it.
+        # 503 is the database failing under any operation: tests/portal/guards/test_database_faults.py gives it.
         documented = set(operation(document, method, path)["responses"]) - {"503"}
         given = {status for m, p, status in api.statuses if (m, p) == (method, path)}
         assert documented <= given, f"{method.upper()} {path} never answered {sorted(documented - given)}"

@@ -18,7 +18,7 @@ from campaigns.models import Campaign, Client
 from campaigns.services import update_client
 from portal.errors import RuleViolation
 from portal.history import Change
-from portal.models import User
+from portal.accounts.models import User
 from tests.conftest import NOW
 from tests.factories import PASSWORD, Tenant, make_user
 from tests.functional.conftest import login

@@ -1,4 +1,4 @@
-"""The lists of people pass a screen (issue 17): agents and users searched, filtered and cut into pages by the
+"""The lists of people pass a screen (README "What it does"): agents and users searched, filtered and cut into pages by the
 database, the filters kept by the page links, a bad filter refused."""
 from urllib.parse import parse_qs, urlsplit
 

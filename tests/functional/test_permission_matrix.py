@@ -1,4 +1,4 @@
-"""The generated permission matrix (issue 14 §6; spec §3, §4, §10).
+"""The generated permission matrix (README "Signing in safely"; spec §3, §4, §10).
 
 Every view the app registers (Pyramid's introspection) and every operation of the OpenAPI
 document is called as anonymous, as each role around tenant A and against tenant B's objects;
@@ -19,7 +19,7 @@ agents, campaign, prospects), nor one to a zone manager or an agent the names of
 the client (the other zone, its agent and prospect).
 
 Logins are Bearer tokens, for pages too: the principals (and so the ACLs) are those of a session,
-and CSRF, which is not a permission, stays out of the way (tests/functional/test_auth.py covers it).
+and CSRF, which is not a permission, stays out of the way (tests/portal/accounts/test_auth.py covers it).
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -44,9 +44,9 @@ from campaigns.mail_template_views import MailTemplateContainer, MailTemplateRes
 from campaigns.resources import (CampaignContainer, CampaignFolder, ClientContainer, ClientFolder, FieldContainer,
                                  StepContainer, StepResource)
 from campaigns.services import add_step
-from portal.openapi import load_document
+from portal.api.openapi import load_document
 from portal.resources import Root
-from portal.signin_views import SignInLog
+from portal.accounts.signin_views import SignInLog
 from tests.conftest import NOW
 from tests.factories import Tenant, make_token
 
@@ -699,13 +699,13 @@ def operation_row(registry, method, template):
 def test_every_api_operation_has_a_row(wsgi_app):
     missing = [f"{method} {path}" for method, path in documented_operations()
                if operation_row(wsgi_app.registry, method, path) is None]
-    assert not missing, f"operations of portal/openapi.json without an api row in VIEWS: {missing}"
+    assert not missing, f"operations of portal/api/openapi.json without an api row in VIEWS: {missing}"
 
 
 def test_every_api_view_is_reached_by_an_operation(wsgi_app):
     reached = {operation_row(wsgi_app.registry, method, path) for method, path in documented_operations()}
     unreached = [str(row) for row in ROWS.values() if row.route == "api" and row not in reached]
-    assert not unreached, f"api views no operation of portal/openapi.json reaches (so never called): {unreached}"
+    assert not unreached, f"api views no operation of portal/api/openapi.json reaches (so never called): {unreached}"
 
 
 def filled(template, placeholders):

@@ -1,4 +1,4 @@
-"""SQL statements per request, recorded (issue 16): a regression guard, not a timing.
+"""SQL statements per request, recorded (README "Performance"): a regression guard, not a timing.
 
 Each case sends one request and fails when it issues more statements than RECORDED says, on SQLite and on
 PostgreSQL alike, whatever the number of rows the request touches (an N+1 shows as soon as a page holds

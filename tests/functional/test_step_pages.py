@@ -1,4 +1,4 @@
-"""Steps as contracts in the browser: list, draft, edit, confirm, delete, printable summary (issue 6 item 2)."""
+"""Steps as contracts in the browser: list, draft, edit, confirm, delete, printable summary (spec §6)."""
 from datetime import date
 
 import pytest

@@ -6,7 +6,7 @@ import pytest
 from redis import Redis
 from rq import SimpleWorker
 
-from portal.outbox import JobContext, set_context
+from portal.jobs.outbox import JobContext, set_context
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

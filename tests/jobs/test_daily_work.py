@@ -17,7 +17,7 @@ from callcenter.lifecycle.models import ConfirmationCall, SentMail
 from callcenter.lifecycle.services import confirm, postpone
 from campaigns.mail_templates import save_template
 from portal.db import get_tm_session
-from portal.outbox import get_context, run_task
+from portal.jobs.outbox import get_context, run_task
 from tests.conftest import NOW
 from tests.factories import Tenant
 from tests.jobs.conftest import work
@@ -272,7 +272,7 @@ def test_an_agent_without_an_address_of_his_own_is_mailed_at_his_login(app, dbse
 
 
 def test_the_periodic_tasks_run_on_a_real_worker(app, dbsession, clock, jobs, day):  # noqa: F811
-    """What `rq cron portal.cron` enqueues: the tasks on the real Redis, run by a real worker."""
+    """What `rq cron portal.jobs.cron` enqueues: the tasks on the real Redis, run by a real worker."""
     day.book(rome(2026, 11, 26, 10, 0))
     before = len(mails(app))
     clock.now = rome(2026, 11, 25, 7, 2)

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaigns.mail_templates import MailTemplate
-from portal.mail import KINDS, check_templates, defaults_of
+from portal.mail.templates import KINDS, check_templates, defaults_of
 from portal.errors import RuleViolation
 from tests.factories import Tenant
 from tests.functional.conftest import api, login, tenant  # noqa: F401

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from callcenter.lifecycle.models import ConfirmationCall
-from portal.outbox import run_task
+from portal.jobs.outbox import run_task
 from tests.functional.lifecycle.test_lifecycle_pages import choose as radio
 from tests.functional.conftest import login, tenant  # noqa: F401
 from tests.jobs.test_daily_work import day, rome  # noqa: F401

@@ -1,4 +1,4 @@
-"""The request class of portal.request and the ``json`` renderer's serializer of portal.api."""
+"""The request class of portal.request and the ``json`` renderer's serializer of portal.api.plumbing."""
 import json
 
 import pytest
@@ -6,7 +6,7 @@ from pyramid.config import Configurator
 from pyramid.interfaces import IRequestExtensions, IRequestFactory
 from webtest import TestApp
 
-from portal.api import dumps
+from portal.api.plumbing import dumps
 from portal.request import make_wsgi_app
 
 

@@ -34,11 +34,11 @@ def test_every_code_of_the_spec_has_a_status():
                   "quota_exhausted", "slot_taken", "outside_schedule", "agent_unavailable", "hold_expired",
                   "slot_held", "validation_error", "unauthenticated", "forbidden", "not_found", "conflict"}
     spec_codes.add("template_invalid")  # §8: a mail template that does not render
-    # issue 14: signing in safely
+    # README "Signing in safely": signing in safely
     spec_codes |= {"too_many_attempts", "password_too_common", "reset_link_invalid", "two_factor_invalid",
                    "two_factor_required"}
     spec_codes.add("service_unavailable")  # §10: the database failed and the request could not be retried
-    spec_codes |= {"payload_too_large", "unsupported_media_type"}  # issue 13: a body too large, or not JSON
+    spec_codes |= {"payload_too_large", "unsupported_media_type"}  # README "Bad input": a body too large, or not JSON
     assert spec_codes == set(STATUS_BY_CODE)
     assert all(400 <= status < 500 for code, status in STATUS_BY_CODE.items() if code != "service_unavailable")
     assert STATUS_BY_CODE["service_unavailable"] == 503

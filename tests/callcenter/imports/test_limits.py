@@ -1,4 +1,4 @@
-"""The .xlsx import refuses what is no spreadsheet, zip bombs and too many rows, before reading it all (issue 13)."""
+"""The .xlsx import refuses what is no spreadsheet, zip bombs and too many rows, before reading it all (README "Bad input")."""
 import re
 import zipfile
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""The worklists' queries (issue 17): the database filters by each client's calendar, searches every word,
+"""The worklists' queries (README "What it does"): the database filters by each client's calendar, searches every word,
 counts the calls and cuts the pages (rules 3, 6, 11), on both databases."""
 from datetime import UTC, datetime, timedelta
 

@@ -13,7 +13,7 @@ from callcenter.booking.services import book_appointment
 from callcenter.demo import load_demo_data
 from callcenter.lifecycle.services import postpone
 from callcenter.appointments.models import Appointment
-from portal.outbox import run_task
+from portal.jobs.outbox import run_task
 from tests.conftest import NOW
 from tests.factories import Tenant
 from tests.functional.conftest import login

@@ -1,4 +1,4 @@
-"""The agents' and zone managers' private calendar feeds (issue 6 item 5), through the web app."""
+"""The agents' and zone managers' private calendar feeds (spec §4), through the web app."""
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 

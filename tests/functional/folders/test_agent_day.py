@@ -1,4 +1,4 @@
-"""The agent's folder home on a phone (issue 17 item 2): today's meetings still to come, then tomorrow's,
+"""The agent's folder home on a phone (spec §6): today's meetings still to come, then tomorrow's,
 first on the page, each with big confirm and postpone buttons for who may use them."""
 from datetime import timedelta
 

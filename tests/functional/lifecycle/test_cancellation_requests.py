@@ -11,8 +11,8 @@ from sqlalchemy import select
 from callcenter.lifecycle.models import SentMail
 from callcenter.appointments.models import Appointment
 from callcenter.lifecycle.notifications import send_cancellation_notice
-from portal.mailing import MAIL_FUNCTION
-from portal.outbox import OutboxJob, get_context, run
+from portal.mail.delivery import MAIL_FUNCTION
+from portal.jobs.outbox import OutboxJob, get_context, run
 from tests.factories import Tenant
 from tests.functional.conftest import csrf_token, login
 from tests.functional.lifecycle.test_lifecycle_api import ROLES, book, path_of

@@ -1,4 +1,4 @@
-"""The appointment's life through /api/v1 (issue 4; spec §5 rules 2-6, 11; §9.1): the worked examples,
+"""The appointment's life through /api/v1 (spec §5 rules 2-6, 11; §9.1): the worked examples,
 the illegal transitions, the worklists, the folders' recent changes and who may do what.
 
 Every refusal is checked for its status, code and field, and for having written nothing: the

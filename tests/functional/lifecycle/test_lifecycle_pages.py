@@ -1,4 +1,4 @@
-"""The appointment's life through the pages (issue 4; spec §4, §5 rules 2-6 and 11, §6): the appointment
+"""The appointment's life through the pages (spec §4, §5 rules 2-6 and 11, §6): the appointment
 page and its actions, offered only to who may use them; the history; the folders' recent changes and
 unavailabilities; "Tutti gli appuntamenti" filters; the operators' worklists.
 

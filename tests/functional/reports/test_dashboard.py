@@ -1,4 +1,4 @@
-"""The account managers' dashboard against a hand-counted portfolio (spec §6, issue 6 item 3)."""
+"""The account managers' dashboard against a hand-counted portfolio (spec §6)."""
 from datetime import date, datetime, timedelta, timezone
 from itertools import product
 from zoneinfo import ZoneInfo

@@ -1,4 +1,4 @@
-"""The operators' worklists pass a screen (issue 17): searched, filtered and in pages by the database, the
+"""The operators' worklists pass a screen (README "What it does"): searched, filtered and in pages by the database, the
 filters kept from page to page, the same parameters in the API, bad ones refused (spec §4, §6, §9)."""
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit

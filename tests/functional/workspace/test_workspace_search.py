@@ -1,4 +1,4 @@
-"""The operators' campaign list: searched on the server by client or campaign name, in pages (issue 17)."""
+"""The operators' campaign list: searched on the server by client or campaign name, in pages (README "What it does", lists that pass a screen)."""
 from portal.listing import PER_PAGE as WORKSPACE_PAGE
 from tests.factories import make_campaign, make_client, make_user
 from tests.functional.conftest import login
