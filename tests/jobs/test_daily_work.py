@@ -21,7 +21,7 @@ from portal.jobs.outbox import get_context, run_task
 from tests.conftest import NOW
 from tests.factories import Tenant
 from tests.jobs.conftest import work
-from tests.jobs.test_outbox import mails
+from tests.portal.jobs.test_outbox import mails
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = timezone.utc

@@ -20,7 +20,7 @@ from tests.functional.conftest import login
 from tests.functional.feeds.test_calendar_feed import EVERY_DAY_9_TO_18, events_of, fetch, subscribe
 from tests.functional.booking.test_wizard import THURSDAY_10, fill_prospect, hold
 from tests.jobs.test_daily_work import body, sent
-from tests.jobs.test_outbox import mails
+from tests.portal.jobs.test_outbox import mails
 
 ROME = ZoneInfo("Europe/Rome")
 UTC = timezone.utc
