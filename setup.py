@@ -13,6 +13,7 @@ requires = [
     "psycopg[binary]>=3.1",
     "orjson",  # JSON columns read by psycopg
     "argon2-cffi",
+    "cryptography",  # stored secrets that must be read back (webhook signing secrets), Fernet
     "deform>=3.0",
     "colander>=2.0",
     "Babel",
@@ -37,6 +38,7 @@ tests_require = [
     "openapi-spec-validator",
     "schemathesis>=4.30,<5",  # the OpenAPI fuzzer of tests/functional/test_fuzz.py (and make fuzz)
     "import-linter",  # the layer contracts of .importlinter
+    "standardwebhooks",  # the receivers' reference library: tests verify every delivery with it, not our signing
     "aiosmtpd",  # a real SMTP server the mail tests start, stop and start again
     # End-to-end tests in Debian's chromium (tests/browser); no browser is downloaded.
     "playwright",

@@ -29,6 +29,7 @@ STATUS_BY_CODE = {
     "reset_link_invalid": 410,
     "two_factor_invalid": 422,
     "two_factor_required": 409,
+    "webhook_url_forbidden": 422,
     "service_unavailable": 503,
 }
 
@@ -71,6 +72,8 @@ DEFAULT_MESSAGES = {
     "two_factor_invalid": _("two_factor_invalid", default="The code is wrong or has already been used."),
     "two_factor_required": _("two_factor_required",
                              default="Two-factor sign-in is required for your role: it cannot be turned off."),
+    "webhook_url_forbidden": _("webhook_url_forbidden", default="This address cannot be used: it must be a "
+                               "public https:// address."),
     "service_unavailable": _("service_unavailable", default="The service is briefly unavailable: retry in a "
                              "few seconds. Nothing of this request was saved."),
 }

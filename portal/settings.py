@@ -5,6 +5,7 @@ ENVIRONMENT_OVERRIDES = {
     "PORTAL_DATABASE_URL": "sqlalchemy.url",
     "PORTAL_REDIS_URL": "portal.redis_url",
     "PORTAL_SECRET": "portal.secret",
+    "PORTAL_ENCRYPTION_KEYS": "portal.encryption_keys",
 }
 
 

@@ -37,6 +37,7 @@ def test_every_code_of_the_spec_has_a_status():
     # README "Signing in safely": signing in safely
     spec_codes |= {"too_many_attempts", "password_too_common", "reset_link_invalid", "two_factor_invalid",
                    "two_factor_required"}
+    spec_codes.add("webhook_url_forbidden")  # §9.2: a webhook pointed at the portal's own network
     spec_codes.add("service_unavailable")  # §10: the database failed and the request could not be retried
     spec_codes |= {"payload_too_large", "unsupported_media_type"}  # README "Bad input": a body too large, or not JSON
     assert spec_codes == set(STATUS_BY_CODE)
