@@ -20,6 +20,7 @@ requires = [
     "waitress",
     "gunicorn",
     "redis",
+    "requests",  # webhook deliveries (portal/webhooks/delivery.py)
     "rq>=2.0",
     "openpyxl",
     "lxml",  # openpyxl's fast streaming writer (write-only workbooks); without it, 3 ms a row

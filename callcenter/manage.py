@@ -14,6 +14,7 @@ from agents.services import (agent_by_slug, client_by_slug, create_user, set_out
 from callcenter.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo_data
 from portal import make_app
 from portal.errors import RuleViolation
+from portal.webhooks.endpoints import create_endpoint
 from portal.accounts.models import ROLES, ApiToken, User
 from portal.jobs.outbox import get_context, relay
 from portal.jobs.periodic import PERIODIC_TASKS, run_all
@@ -49,6 +50,11 @@ def main(argv=None):
     worker = commands.add_parser("worker", help="run an RQ worker for the portal's jobs")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.add_argument("--simple", action="store_true", help="run jobs in the worker's own process (no fork)")
+    webhook = commands.add_parser("add-webhook", help="add a webhook endpoint and print its signing secret once")
+    webhook.add_argument("url", help="https:// address of the receiver")
+    webhook.add_argument("--client", help="client slug (its events only); none: the call-center's, every client")
+    webhook.add_argument("--event", action="append", default=[], help="event type to send (repeatable; none: all)")
+    webhook.add_argument("--description", default="")
     commands.add_parser("relay-outbox", help="push outbox jobs that were not pushed after commit")
     commands.add_parser("run-periodic", help="run every periodic task once (relay, recoveries, worklists, "
                                              "agendas, reminders, old exports)")
@@ -200,7 +206,18 @@ def reset_two_factor_command(request, args):
     return 0
 
 
+def add_webhook_command(request, args):
+    client = client_by_slug(request.dbsession, args.client) if args.client else None
+    endpoint, secret = create_endpoint(request.dbsession, request.registry.settings, url=args.url, now=request.now,
+                                       client_id=client.id if client else None, event_types=args.event,
+                                       description=args.description)
+    print(f"webhook endpoint {endpoint.id} for {client.slug if client else 'every client'}: {endpoint.url}")
+    print(f"signing secret (shown once): {secret}")
+    return 0
+
+
 COMMANDS = {
+    "add-webhook": add_webhook_command,
     "unlock": unlock_command,
     "reset-two-factor": reset_two_factor_command,
     "create-user": create_user_command,

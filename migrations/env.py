@@ -14,6 +14,7 @@ import campaigns.models  # noqa: F401
 import portal.history  # noqa: F401
 import portal.accounts.models  # noqa: F401
 import portal.jobs.outbox  # noqa: F401
+import portal.webhooks.models  # noqa: F401
 from portal.db import Base
 from portal.settings import apply_environment
 

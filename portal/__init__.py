@@ -5,7 +5,8 @@ package. The shell's modules sit here (settings, db, request, resources, permiss
 history, layout, forms, listing, views); the services are rooms of their own (docs/architecture.md):
 ``api/`` (/api/v1's plumbing, schemas and OpenAPI document), ``guards/`` (bad input, security headers,
 database faults), ``accounts/`` (users, sessions and tokens, sign-in), ``jobs/`` (the outbox, periodic
-tasks, the Jobs page) and ``mail/`` (templates and delivery).
+tasks), ``mail/`` (templates and delivery), ``webhooks/`` (events to CRMs and dialers) and ``operations/``
+(the Jobs page).
 """
 from pyramid.config import Configurator
 from sqlalchemy.orm import configure_mappers
@@ -56,4 +57,5 @@ def includeme(config):
     config.include("portal.accounts.tokens")
     config.include("portal.mail.delivery")  # before the outbox: its job context reads the mail transport
     config.include("portal.jobs.outbox")
+    config.include("portal.webhooks.delivery")
     config.include("portal.operations.pages")

@@ -1,7 +1,8 @@
 """The change history: who changed what, when, before → after (spec §4 "recent changes").
 
 Every service records its change here in its own transaction, so the history
-is never missing a change that happened nor holding one that did not. The
+is never missing a change that happened nor holding one that did not, and each
+change emits its webhook event in that same transaction (spec §9.2). The
 folder columns say in which folders a change shows, so each folder's panel is
 one indexed query.
 """
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime
 from portal.accounts.models import User
+from portal.webhooks.events import from_change
 
 
 class Change(Base):
@@ -54,6 +56,7 @@ def record(dbsession, *, client_id, subject, action, actor, at, before=None, aft
         actor_id=actor.id if actor is not None else None, at=at,
     )
     dbsession.add(change)
+    from_change(dbsession, change, appointment)
     return change
 
 

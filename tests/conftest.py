@@ -29,6 +29,7 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
 BASE_SETTINGS = {
     "portal.secret": "test-secret",
+    "portal.encryption_keys": "QS0ggDz_oPphShCcEWk2fWzyqRgrWqqaXAfAX21JBww=",
     "portal.redis_url": "",
     "pyramid.default_locale_name": "it",
     "retry.attempts": "3",

@@ -14,6 +14,7 @@ import campaigns.alerts  # noqa: F401
 import campaigns.mail_templates  # noqa: F401
 import portal.history  # noqa: F401
 import portal.jobs.outbox  # noqa: F401
+import portal.webhooks.models  # noqa: F401
 import campaigns.models  # noqa: F401
 from portal.db import Base
 from tests.conftest import TEST_DATABASE, alembic_config, database_url

@@ -38,10 +38,15 @@ def attempt_at_once(wsgi_app, email, attempts):
     statuses = [None] * attempts
 
     def attempt(index):
-        client = webtest.TestApp(wsgi_app, extra_environ={
-            "HTTP_HOST": "localhost", "REMOTE_ADDR": f"198.51.100.{index + 1}", "HTTP_ACCEPT_LANGUAGE": "it"})
-        form = client.get("/login").forms["deform"]
-        form["email"], form["password"] = email, WRONG
+        try:
+            client = webtest.TestApp(wsgi_app, extra_environ={
+                "HTTP_HOST": "localhost", "REMOTE_ADDR": f"198.51.100.{index + 1}", "HTTP_ACCEPT_LANGUAGE": "it"})
+            form = client.get("/login").forms["deform"]
+            form["email"], form["password"] = email, WRONG
+        except BaseException as error:  # the others must not wait for this one at the barrier
+            statuses[index] = error
+            barrier.abort()
+            raise
         barrier.wait()
         statuses[index] = form.submit(status="*").status_int
 

@@ -27,10 +27,11 @@ RECORDED = {
     # The client and the campaign with its fields found by traversal, the token's user, the agent with its
     # zones and schedule, the client's zones (routing), the calendar (exceptions, closed days and
     # unavailabilities in one statement), the quota's UPDATE, the agent's lock, the overlaps and holds, the
-    # number, the appointment, its folder counters and its history.
-    "booking": 13,
+    # number, the appointment, its folder counters and its history, and the webhook endpoints that hear the
+    # client (none here: nothing more is written).
+    "booking": 14,
     # With the operator's hold: the hold read, then ended in the appointment's flush.
-    "booking with its hold": 15,
+    "booking with its hold": 16,
 }
 # --- The appointments list (API and page) ------------------------------------------------------
 
