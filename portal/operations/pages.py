@@ -17,6 +17,7 @@ from portal.i18n import _, translate
 from portal.mail.delivery import MAIL_FUNCTION
 from portal.jobs.outbox import OutboxJob, get_context, retry_now
 from portal.resources import Root
+from portal.webhooks.models import WebhookDelivery
 
 LISTED = 50
 
@@ -27,7 +28,7 @@ def jobs_page(context, request):
     jobs = get_context()
     return {"outbox": outbox_summary(request.dbsession, request.now), "waiting": waiting_rows(request.dbsession),
             "mails": mails_not_sent(request.dbsession), "mail_counts": mail_counts(request.dbsession),
-            "mail_states": MAIL_STATES,
+            "mail_states": MAIL_STATES, "webhooks": webhook_counts(request.dbsession, request.now),
             "redis": jobs.redis is not None, "failed": failed_jobs(jobs), "queue": jobs.queue_name}
 
 
@@ -71,6 +72,16 @@ def outbox_summary(dbsession, now):
         "running": count(dbsession, waiting & OutboxJob.pushed_at.is_not(None)),
         "done_today": count(dbsession, OutboxJob.done_at >= now - timedelta(days=1)),
     }
+
+
+def webhook_counts(dbsession, now, days=30):
+    """The webhook backlog: deliveries still to send or retrying, and those failed for good lately."""
+    counts = dict(dbsession.execute(
+        select(WebhookDelivery.state, func.count()).where(
+            WebhookDelivery.state.in_(("pending", "retrying", "failed")),
+            WebhookDelivery.created_at >= now - timedelta(days=days))
+        .group_by(WebhookDelivery.state)).all())
+    return {state: counts.get(state, 0) for state in ("pending", "retrying", "failed")}
 
 
 def count(dbsession, condition):

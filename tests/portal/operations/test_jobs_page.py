@@ -62,3 +62,21 @@ def test_without_redis_retrying_a_job_is_not_found_rather_than_a_crash(testapp, 
     token = testapp.get("/password").forms[0]["csrf_token"].value
     refused = testapp.post("/retry-job", {"csrf_token": token, "job": "nope"}, status=404)
     assert "not_found" in refused.text
+
+
+def test_the_page_counts_the_webhook_backlog_of_the_last_30_days(testapp, dbsession, admin):
+    from portal.webhooks.endpoints import create_endpoint
+    from portal.webhooks.models import WebhookDelivery
+
+    settings = {"portal.encryption_keys": testapp.app.registry.settings["portal.encryption_keys"],
+                "portal.outbound.allowed_networks": "93.184.215.0/24"}
+    endpoint, _ = create_endpoint(dbsession, settings, url="https://93.184.215.14/hooks", now=NOW)
+    for state, age in [("pending", 0), ("retrying", 1), ("retrying", 2), ("failed", 3), ("failed", 40),
+                       ("delivered", 0)]:
+        dbsession.add(WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_{state}{age}", event_type="ping",
+                                      body="{}", state=state, attempts=1, created_at=NOW - timedelta(days=age)))
+    dbsession.flush()
+    login(testapp, admin)
+    page = testapp.get("/jobs")
+    counts = {cell["data-webhooks"]: cell.text for cell in page.html.select("#webhook-summary [data-webhooks]")}
+    assert counts == {"pending": "1", "retrying": "2", "failed": "1"}
