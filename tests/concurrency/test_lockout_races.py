@@ -36,6 +36,10 @@ def attempt_at_once(wsgi_app, email, attempts):
     """The login form's statuses, each attempt from its own address (the addresses' limit stays out of it)."""
     barrier = threading.Barrier(attempts)
     statuses = [None] * attempts
+    # The login form rendered once first: Chameleon compiles deform's templates at their first use, and
+    # CPython 3.11's compile() run by several threads at once can fail ("AST constructor recursion depth
+    # mismatch"), which this test, when first in its process, used to meet.
+    webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"}).get("/login")
 
     def attempt(index):
         try:
