@@ -12,12 +12,11 @@ from callcenter.lifecycle.unavailability import declare_unavailability
 from portal.webhooks.endpoints import create_endpoint
 from portal.webhooks.events import EVENT_TYPES, HISTORY_EVENTS, PAYLOADS
 from portal.webhooks.models import WebhookDelivery
-from tests.conftest import NOW
+from tests.conftest import BASE_SETTINGS, NOW
 from tests.factories import Tenant
 
 EVENT_SUBJECTS = ("appointment", "cancellation_request", "unavailability")
-SETTINGS = {"portal.encryption_keys": "QS0ggDz_oPphShCcEWk2fWzyqRgrWqqaXAfAX21JBww=",
-            "portal.outbound.allowed_networks": "93.184.215.0/24"}
+SETTINGS = {**BASE_SETTINGS, "portal.outbound.allowed_networks": "93.184.215.0/24"}
 
 
 @pytest.mark.parametrize("kind", sorted(kind for kind in ACTIONS if kind[0] in EVENT_SUBJECTS))
