@@ -9,9 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime
 
-DELIVERY_STATES = ("pending", "retrying", "delivered", "failed")
-
-
 class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
 
@@ -42,7 +39,7 @@ class WebhookDelivery(Base):
     message_id: Mapped[str] = mapped_column(String(40), unique=True)  # webhook-id: the same on every retry
     event_type: Mapped[str] = mapped_column(String(60))
     body: Mapped[str] = mapped_column(Text)  # the JSON sent, exactly as signed
-    state: Mapped[str] = mapped_column(String(12), default="pending")
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending, retrying, delivered, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at = mapped_column(UTCDateTime, nullable=False)
     next_attempt_at = mapped_column(UTCDateTime, nullable=True)
